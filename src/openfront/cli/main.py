@@ -1,0 +1,35 @@
+"""The `openfront` command: one group, one module per command; flags only map onto config."""
+
+from __future__ import annotations
+
+import click
+
+from openfront import __version__
+from openfront.cli.edge_cmd import edge
+from openfront.cli.invalidate_cmd import invalidate
+from openfront.cli.origin_cmd import origin
+from openfront.cli.up_cmd import up
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, "-V", "--version", prog_name="openfront")
+def main() -> None:
+    """OpenFront: a self-hostable CDN with Amazon CloudFront's caching semantics.
+
+    \b
+    Start here:
+      openfront up                       run the demo stack (origin + edge), print URLs to try
+      openfront edge --config edge.yaml  run an edge from a distribution config file
+      openfront edge --origin http://127.0.0.1:8000 --listen 127.0.0.1:8080
+                                         run an edge in front of one origin (quick mode)
+      openfront invalidate --admin http://127.0.0.1:9090 --token-file data/admin-token '/*'
+                                         drop cached objects on a running edge
+
+    Run `openfront COMMAND --help` for the options of each command; docs/cli.md has examples.
+    """
+
+
+for command in (up, edge, invalidate, origin):
+    main.add_command(command)

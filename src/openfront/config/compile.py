@@ -1,0 +1,169 @@
+"""Validated models in, the runtime frozen dataclasses of ``openfront.cache.policy`` out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+from openfront.cache import policy as rt
+from openfront.config.distribution import (
+    CacheBehavior,
+    CustomErrorResponse,
+    DefaultCacheBehavior,
+    Origin,
+    OriginGroup,
+)
+from openfront.config.load import DistributionEntry, OpenFrontConfig
+from openfront.config.managed import (
+    CACHING_OPTIMIZED_ID,
+    index_cache_policies,
+    index_origin_request_policies,
+)
+from openfront.config.policies import CachePolicyConfig, OriginRequestPolicyConfig
+from openfront.errors import ConfigError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyCatalog:
+    """Every policy a behavior may name (managed and declared), by id and by name."""
+
+    cache: Mapping[str, CachePolicyConfig]
+    origin_request: Mapping[str, OriginRequestPolicyConfig]
+
+    @classmethod
+    def from_config(cls, cfg: OpenFrontConfig) -> PolicyCatalog:
+        return cls(
+            index_cache_policies(cfg.cache_policies),
+            index_origin_request_policies(cfg.origin_request_policies),
+        )
+
+    @classmethod
+    def managed_only(cls) -> PolicyCatalog:
+        return cls(index_cache_policies(()), index_origin_request_policies(()))
+
+
+def _lower_names(names: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(sorted({n.lower() for n in names}))
+
+
+def compile_cache_policy(cfg: CachePolicyConfig) -> tuple[rt.TtlPolicy, rt.KeyPolicy]:
+    params = cfg.parameters_in_cache_key_and_forwarded_to_origin
+    lo, mid, hi = cfg.ttls()
+    key = rt.KeyPolicy(
+        query_strings=params.query_strings_config.query_string_behavior,
+        query_string_names=frozenset(params.query_strings_config.query_strings),
+        headers=params.headers_config.header_behavior,
+        header_names=_lower_names(params.headers_config.headers),
+        cookies=params.cookies_config.cookie_behavior,
+        cookie_names=frozenset(params.cookies_config.cookies),
+        accept_encoding_gzip=params.enable_accept_encoding_gzip,
+        accept_encoding_brotli=params.enable_accept_encoding_brotli,
+    )
+    return rt.TtlPolicy(min_ttl=lo, default_ttl=mid, max_ttl=hi), key
+
+
+def compile_origin_request_policy(cfg: OriginRequestPolicyConfig) -> rt.OriginRequestPolicy:
+    return rt.OriginRequestPolicy(
+        headers=cfg.headers_config.header_behavior,
+        header_names=frozenset(_lower_names(cfg.headers_config.headers)),
+        cookies=cfg.cookies_config.cookie_behavior,
+        cookie_names=frozenset(cfg.cookies_config.cookies),
+        query_strings=cfg.query_strings_config.query_string_behavior,
+        query_string_names=frozenset(cfg.query_strings_config.query_strings),
+    )
+
+
+def _lookup(table: Mapping[str, T], ref: str, what: str) -> T:
+    try:
+        return table[ref]
+    except KeyError:
+        raise ConfigError(f"{what} {ref!r} is not a managed or declared policy") from None
+
+
+def compile_behavior(
+    b: CacheBehavior | DefaultCacheBehavior, policies: PolicyCatalog
+) -> rt.Behavior:
+    cache_cfg = b.cache_policy_config or _lookup(
+        policies.cache, b.cache_policy_id or CACHING_OPTIMIZED_ID, "CachePolicyId"
+    )
+    ttl, key = compile_cache_policy(cache_cfg)
+    origin_cfg = b.origin_request_policy_config
+    if origin_cfg is None and b.origin_request_policy_id is not None:
+        origin_cfg = _lookup(
+            policies.origin_request, b.origin_request_policy_id, "OriginRequestPolicyId"
+        )
+    return rt.Behavior(
+        path_pattern=b.path_pattern if isinstance(b, CacheBehavior) else "*",
+        target_origin_id=b.target_origin_id,
+        allowed_methods=frozenset(b.allowed_methods.items),
+        cached_methods=frozenset(b.allowed_methods.cached_methods),
+        ttl=ttl,
+        key=key,
+        origin_request=(
+            compile_origin_request_policy(origin_cfg) if origin_cfg else rt.OriginRequestPolicy()
+        ),
+        viewer_protocol_policy=b.viewer_protocol_policy,
+        compress=b.compress,
+    )
+
+
+def compile_origin(o: Origin) -> rt.Origin:
+    custom = o.custom_origin_config
+    # match-viewer would follow the viewer's scheme; with no TLS to viewers yet that is HTTP.
+    port = custom.https_port if custom.origin_protocol_policy == "https-only" else custom.http_port
+    return rt.Origin(
+        id=o.id,
+        domain=o.domain_name,
+        port=port,
+        protocol=custom.origin_protocol_policy,
+        path=o.origin_path,
+        custom_headers=tuple((h.header_name, h.header_value) for h in o.custom_headers),
+        connect_timeout=float(o.connection_timeout),
+        connect_attempts=o.connection_attempts,
+        read_timeout=float(custom.origin_read_timeout),
+        keepalive_timeout=float(custom.origin_keepalive_timeout),
+        is_parent_edge=o.open_front_parent_edge,
+    )
+
+
+def compile_origin_group(g: OriginGroup) -> rt.OriginGroup:
+    return rt.OriginGroup(
+        id=g.id,
+        members=tuple(m.origin_id for m in g.members),
+        failover_statuses=frozenset(g.failover_criteria.status_codes),
+    )
+
+
+def compile_error_response(e: CustomErrorResponse) -> rt.CustomErrorResponse:
+    return rt.CustomErrorResponse(
+        error_code=e.error_code,
+        response_page_path=e.response_page_path,
+        response_code=e.response_code,
+        error_caching_min_ttl=e.error_caching_min_ttl,
+    )
+
+
+def compile_distribution(entry: DistributionEntry, policies: PolicyCatalog) -> rt.Distribution:
+    dc = entry.distribution_config
+    return rt.Distribution(
+        id=entry.id,
+        aliases=tuple(a.lower().rstrip(".") for a in dc.aliases),
+        origins={o.id: compile_origin(o) for o in dc.origins},
+        origin_groups={g.id: compile_origin_group(g) for g in dc.origin_groups},
+        behaviors=tuple(compile_behavior(b, policies) for b in dc.cache_behaviors),
+        default_behavior=compile_behavior(dc.default_cache_behavior, policies),
+        enabled=dc.enabled,
+        default_root_object=dc.default_root_object,
+        custom_error_responses={
+            e.error_code: compile_error_response(e) for e in dc.custom_error_responses
+        },
+        comment=dc.comment,
+    )
+
+
+def compile_all(cfg: OpenFrontConfig) -> list[rt.Distribution]:
+    policies = PolicyCatalog.from_config(cfg)
+    return [compile_distribution(entry, policies) for entry in cfg.distributions]

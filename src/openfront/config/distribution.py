@@ -1,0 +1,442 @@
+"""DistributionConfig, mirroring CloudFront's names: origins, groups, behaviors, error pages."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Field, model_validator
+
+from openfront.cache.pathmatch import validate_path_pattern
+from openfront.config.policies import (
+    CachePolicyConfig,
+    CfList,
+    CfModel,
+    ConfigPathError,
+    NonEmpty,
+    OriginRequestPolicyConfig,
+    PathPart,
+    check_quantity,
+)
+
+MAX_CUSTOM_HEADERS = 10
+_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)(\*\.)?([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)*"
+    r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?$"
+)
+_CTL = re.compile(r"[\x00-\x1f\x7f]")
+_BAD_PATH_CHARS = re.compile(r"[\s?#\x00-\x1f\x7f]")
+
+# --- origins ------------------------------------------------------------------------------------
+
+# Headers CloudFront will not add as custom origin headers [m CFDG add-origin-custom-headers.md].
+_FORBIDDEN_CUSTOM_HEADERS = frozenset(
+    """cache-control connection content-length cookie host if-match if-modified-since
+    if-none-match if-range if-unmodified-since max-forwards pragma proxy-authorization
+    proxy-connection range request-range te trailer transfer-encoding upgrade via
+    x-real-ip""".split()
+)
+_FORBIDDEN_CUSTOM_PREFIXES = ("x-amz-", "x-edge-")
+
+
+def _valid_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return "*" not in host and bool(_HOSTNAME.match(host))
+    return True
+
+
+class OriginCustomHeader(CfModel):
+    header_name: str = Field(description="Header CloudFront adds to every request to the origin.")
+    header_value: str = Field(description="Its value.")
+
+    @model_validator(mode="after")
+    def _check(self) -> OriginCustomHeader:
+        name = self.header_name.lower()
+        if not _TOKEN.match(self.header_name):
+            raise ConfigPathError.at("HeaderName", "not a valid header name")
+        if name in _FORBIDDEN_CUSTOM_HEADERS or name.startswith(_FORBIDDEN_CUSTOM_PREFIXES):
+            raise ConfigPathError.at("HeaderName", f"{self.header_name} cannot be a custom header")
+        if _CTL.search(self.header_value.replace("\t", " ")):
+            raise ConfigPathError.at("HeaderValue", "control characters are not allowed")
+        return self
+
+
+class CustomOriginConfig(CfModel):
+    http_port: int = Field(
+        default=80, alias="HTTPPort", ge=1, le=65535, description="Port for HTTP."
+    )
+    https_port: int = Field(
+        default=443, alias="HTTPSPort", ge=1, le=65535, description="Port for HTTPS."
+    )
+    origin_protocol_policy: Literal["http-only", "https-only", "match-viewer"] = Field(
+        default="http-only",
+        description="Protocol to the origin. `match-viewer` uses HTTPPort for now (no TLS to "
+        "viewers yet). CloudFront requires this key; OpenFront defaults to `http-only`.",
+    )
+    origin_read_timeout: int = Field(
+        default=30,
+        ge=1,
+        le=60,
+        description="Seconds to wait for the first byte and between packets.",
+    )
+    origin_keepalive_timeout: int = Field(
+        default=5, ge=1, le=60, description="Seconds an idle origin connection is kept for reuse."
+    )
+
+
+class Origin(CfModel):
+    id: str = Field(description="Unique origin id, referenced by TargetOriginId and groups.")
+    domain_name: str = Field(description="Origin host name or IP address (no scheme, no port).")
+    origin_path: str = Field(
+        default="",
+        description="Prefix added to every origin request path: starts with `/`, no trailing `/`.",
+    )
+    custom_headers: CfList[OriginCustomHeader] = Field(
+        default=(), description="Headers added to origin requests (at most 10)."
+    )
+    connection_attempts: int = Field(
+        default=3, ge=1, le=3, description="Connect tries per request (1-3)."
+    )
+    connection_timeout: int = Field(
+        default=10, ge=1, le=10, description="Seconds per connect try (1-10)."
+    )
+    custom_origin_config: CustomOriginConfig = Field(
+        default=CustomOriginConfig(), description="Ports, protocol and timeouts of an HTTP origin."
+    )
+    s3_origin_config: None = Field(
+        default=None, description="Not supported yet: S3 origins arrive with object storage."
+    )
+    open_front_parent_edge: bool = Field(
+        default=False,
+        alias="OpenFrontParentEdge",
+        description="OpenFront extension: the origin is another OpenFront edge acting as origin "
+        "shield; it gets the viewer's key inputs unchanged and collapses misses of all children.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_s3(cls, data: object) -> object:
+        if isinstance(data, Mapping) and "S3OriginConfig" in data:
+            msg = "S3 origins arrive with object storage; use CustomOriginConfig for now"
+            raise ConfigPathError.at("S3OriginConfig", msg)
+        return data
+
+    @model_validator(mode="after")
+    def _check(self) -> Origin:
+        problems: list[tuple[tuple[PathPart, ...], str]] = []
+        if "://" in self.domain_name or "/" in self.domain_name:
+            problems.append((("DomainName",), "a host name, not a URL"))
+        elif not _valid_host(self.domain_name):
+            problems.append((("DomainName",), f"{self.domain_name!r} is not a host name"))
+        path = self.origin_path
+        if path and (
+            not path.startswith("/")
+            or path.endswith("/")
+            or len(path) > 255
+            or _BAD_PATH_CHARS.search(path)
+        ):
+            problems.append((("OriginPath",), "must start with '/', not end with '/', no spaces"))
+        if len(self.custom_headers) > MAX_CUSTOM_HEADERS:
+            problems.append((("CustomHeaders",), "at most 10 custom headers"))
+        names = [h.header_name.lower() for h in self.custom_headers]
+        if len(set(names)) != len(names):
+            problems.append((("CustomHeaders",), "a header is listed twice"))
+        if problems:
+            raise ConfigPathError(problems)
+        return self
+
+
+FailoverStatus = Literal[400, 403, 404, 416, 500, 502, 503, 504]
+
+
+class OriginGroupFailoverCriteria(CfModel):
+    status_codes: Annotated[CfList[FailoverStatus], NonEmpty] = Field(
+        description="Origin statuses that make GET/HEAD/OPTIONS try the secondary: any of "
+        "400, 403, 404, 416, 500, 502, 503, 504. Connect failures and timeouts always do.",
+    )
+
+
+class OriginGroupMember(CfModel):
+    origin_id: str = Field(description="Id of a member origin.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_str(cls, data: object) -> object:
+        return {"OriginId": data} if isinstance(data, str) else data
+
+
+class OriginGroup(CfModel):
+    id: str = Field(description="Unique group id, usable as a TargetOriginId.")
+    failover_criteria: OriginGroupFailoverCriteria = Field(description="When to fail over.")
+    members: CfList[OriginGroupMember] = Field(
+        description="Exactly two origin ids, primary first (plain strings or {OriginId})."
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> OriginGroup:
+        ids = [m.origin_id for m in self.members]
+        if len(ids) != 2 or ids[0] == ids[1]:
+            raise ConfigPathError.at("Members", "exactly two different origins")
+        return self
+
+
+# --- behaviors ----------------------------------------------------------------------------------
+
+Method = Literal["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
+ALLOWED_METHOD_SETS = (
+    frozenset({"GET", "HEAD"}),
+    frozenset({"GET", "HEAD", "OPTIONS"}),
+    frozenset({"GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"}),
+)
+CACHED_METHOD_SETS = ALLOWED_METHOD_SETS[:2]
+
+
+def _set_names(sets: tuple[frozenset[str], ...]) -> str:
+    order = ("GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE")
+    return ", ".join("[" + ", ".join(m for m in order if m in s) + "]" for s in sets)
+
+
+class AllowedMethods(CfModel):
+    items: CfList[Method] = Field(
+        description="One of CloudFront's three sets: [GET, HEAD], [GET, HEAD, OPTIONS], "
+        "[GET, HEAD, OPTIONS, PUT, POST, PATCH, DELETE]. A plain list here means Items."
+    )
+    cached_methods: CfList[Method] = Field(
+        default=("GET", "HEAD"),
+        description="[GET, HEAD] (default) or [GET, HEAD, OPTIONS]; never more than allowed.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_list(cls, data: object) -> object:
+        if isinstance(data, list):
+            return {"Items": data}
+        if isinstance(data, Mapping) and "Quantity" in data:
+            rest = {k: v for k, v in data.items() if k != "Quantity"}
+            check_quantity(data["Quantity"], rest.get("Items"))
+            return rest
+        return data
+
+    @model_validator(mode="after")
+    def _check(self) -> AllowedMethods:
+        allowed, cached = frozenset(self.items), frozenset(self.cached_methods)
+        if allowed not in ALLOWED_METHOD_SETS or len(allowed) != len(self.items):
+            raise ConfigPathError.at("Items", f"must be one of {_set_names(ALLOWED_METHOD_SETS)}")
+        if cached not in CACHED_METHOD_SETS or len(cached) != len(self.cached_methods):
+            msg = f"must be one of {_set_names(CACHED_METHOD_SETS)}"
+            raise ConfigPathError.at("CachedMethods", msg)
+        if not cached <= allowed:
+            raise ConfigPathError.at("CachedMethods", "includes a method that is not allowed")
+        return self
+
+
+class _BehaviorSettings(CfModel):
+    target_origin_id: str = Field(description="Id of the origin or origin group to use.")
+    viewer_protocol_policy: Literal["allow-all", "https-only", "redirect-to-https"] = Field(
+        default="allow-all", description="`allow-all`, `https-only` or `redirect-to-https`."
+    )
+    allowed_methods: AllowedMethods = Field(
+        default=AllowedMethods.model_validate(["GET", "HEAD"]),
+        description="Methods answered (others get 403) and methods cached; default GET, HEAD.",
+    )
+    compress: bool = Field(default=False, description="Compress eligible responses for viewers.")
+    cache_policy_id: str | None = Field(
+        default=None,
+        description="A managed policy id or name, or the Id/Name of an entry in CachePolicies. "
+        "Default when neither this nor CachePolicyConfig is given: CachingOptimized.",
+    )
+    cache_policy_config: CachePolicyConfig | None = Field(
+        default=None, description="OpenFront convenience: an inline cache policy instead of an id."
+    )
+    origin_request_policy_id: str | None = Field(
+        default=None,
+        description="A managed origin request policy id or name, or an entry of "
+        "OriginRequestPolicies. Default: none (only the cache key goes to the origin).",
+    )
+    origin_request_policy_config: OriginRequestPolicyConfig | None = Field(
+        default=None, description="OpenFront convenience: an inline origin request policy."
+    )
+
+    @model_validator(mode="after")
+    def _one_policy_each(self) -> _BehaviorSettings:
+        problems: list[tuple[tuple[PathPart, ...], str]] = []
+        if self.cache_policy_id is not None and self.cache_policy_config is not None:
+            msg = "give CachePolicyId or CachePolicyConfig, not both"
+            problems.append((("CachePolicyId",), msg))
+        if self.origin_request_policy_id is not None and self.origin_request_policy_config:
+            msg = "give OriginRequestPolicyId or OriginRequestPolicyConfig, not both"
+            problems.append((("OriginRequestPolicyId",), msg))
+        if problems:
+            raise ConfigPathError(problems)
+        return self
+
+
+def _unescape_amp(value: object) -> object:
+    return value.replace("&amp;", "&") if isinstance(value, str) else value
+
+
+class CacheBehavior(_BehaviorSettings):
+    path_pattern: Annotated[str, BeforeValidator(_unescape_amp)] = Field(
+        description="Case-sensitive path pattern: `*` any characters (including `/`), `?` one. "
+        "Leading `/` optional. At most 255 of `A-Za-z0-9_-.*$/~\"'@:+&?`. First match wins."
+    )
+
+    @model_validator(mode="after")
+    def _check_pattern(self) -> CacheBehavior:
+        problem = validate_path_pattern(self.path_pattern)
+        if problem is not None:
+            raise ConfigPathError.at("PathPattern", problem)
+        return self
+
+
+class DefaultCacheBehavior(_BehaviorSettings):
+    """The behavior for paths no CacheBehavior matches (its pattern is `*`)."""
+
+
+ErrorCode = Literal[400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504]
+ResponseCode = Literal[200, 400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504]
+
+
+def _int_from_str(value: object) -> object:
+    # CloudFront's API types ResponseCode as a string ("200").
+    return int(value) if isinstance(value, str) and value.isdigit() else value
+
+
+class CustomErrorResponse(CfModel):
+    error_code: ErrorCode = Field(description="Origin status to customise.")
+    response_page_path: str | None = Field(
+        default=None,
+        description="Path of the page to serve instead (fetched through the behaviors).",
+    )
+    response_code: Annotated[ResponseCode | None, BeforeValidator(_int_from_str)] = Field(
+        default=None,
+        description="Status to send with the page (CloudFront's API gives it as a string).",
+    )
+    error_caching_min_ttl: int = Field(
+        default=10,
+        alias="ErrorCachingMinTTL",
+        ge=0,
+        description="Seconds the error is cached at least.",
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> CustomErrorResponse:
+        if (self.response_page_path is None) != (self.response_code is None):
+            msg = "ResponsePagePath and ResponseCode go together"
+            raise ConfigPathError.at("ResponsePagePath", msg)
+        if self.response_page_path is not None and not self.response_page_path.startswith("/"):
+            raise ConfigPathError.at("ResponsePagePath", "must start with '/'")
+        return self
+
+
+# --- the distribution ---------------------------------------------------------------------------
+
+
+class DistributionConfig(CfModel):
+    caller_reference: str | None = Field(
+        default=None, description="Accepted for API compatibility; optional in files."
+    )
+    comment: str = Field(
+        default="", max_length=128, description="Free text (at most 128 characters)."
+    )
+    enabled: bool = Field(default=True, description="A disabled distribution answers 403.")
+    aliases: CfList[str] = Field(
+        default=(),
+        description="Host names (CNAMEs) this distribution answers for; `*.example.com` "
+        "wildcards allowed. Unique across distributions.",
+    )
+    default_root_object: str = Field(
+        default="",
+        description="Object served for `/` only (never for subdirectories), e.g. index.html.",
+    )
+    origins: Annotated[CfList[Origin], NonEmpty] = Field(description="The origins (at least one).")
+    origin_groups: CfList[OriginGroup] = Field(default=(), description="Failover pairs of origins.")
+    default_cache_behavior: DefaultCacheBehavior = Field(
+        description="Behavior for paths no CacheBehavior matches."
+    )
+    cache_behaviors: CfList[CacheBehavior] = Field(
+        default=(), description="Ordered behaviors; the first whose PathPattern matches wins."
+    )
+    custom_error_responses: CfList[CustomErrorResponse] = Field(
+        default=(), description="Per-status error pages and error caching TTLs."
+    )
+
+    @model_validator(mode="after")
+    def _check_references(self) -> DistributionConfig:
+        problems = [
+            *_alias_problems(self.aliases),
+            *_origin_problems(self.origins, self.origin_groups),
+            *_behavior_problems(self),
+        ]
+        codes = [e.error_code for e in self.custom_error_responses]
+        for i, code in enumerate(codes):
+            if code in codes[:i]:
+                problems.append((("CustomErrorResponses", i, "ErrorCode"), f"{code} is repeated"))
+        if self.default_root_object.startswith("/") or _CTL.search(self.default_root_object):
+            problems.append((("DefaultRootObject",), "a name like index.html, without '/'"))
+        if problems:
+            raise ConfigPathError(problems)
+        return self
+
+
+Problems = list[tuple[tuple[PathPart, ...], str]]
+
+
+def _alias_problems(aliases: tuple[str, ...]) -> Problems:
+    problems: Problems = []
+    seen: set[str] = set()
+    for i, alias in enumerate(aliases):
+        host = alias.lower()
+        if not _HOSTNAME.match(host) or "*" in host[1:]:
+            problems.append((("Aliases", i), f"{alias!r} is not a host name"))
+        elif host in seen:
+            problems.append((("Aliases", i), f"CNAMEAlreadyExists: {alias!r} is listed twice"))
+        seen.add(host)
+    return problems
+
+
+def _origin_problems(origins: tuple[Origin, ...], groups: tuple[OriginGroup, ...]) -> Problems:
+    problems: Problems = []
+    ids: set[str] = set()
+    for i, origin in enumerate(origins):
+        if origin.id in ids:
+            problems.append((("Origins", i, "Id"), f"origin Id {origin.id!r} is repeated"))
+        ids.add(origin.id)
+    group_ids: set[str] = set()
+    for i, group in enumerate(groups):
+        if group.id in ids or group.id in group_ids:
+            problems.append((("OriginGroups", i, "Id"), f"Id {group.id!r} is already used"))
+        group_ids.add(group.id)
+        for j, member in enumerate(group.members):
+            if member.origin_id not in ids:
+                where = ("OriginGroups", i, "Members", j, "OriginId")
+                problems.append((where, f"no origin with Id {member.origin_id!r}"))
+    return problems
+
+
+def _behavior_problems(cfg: DistributionConfig) -> Problems:
+    problems: Problems = []
+    targets = {o.id for o in cfg.origins} | {g.id for g in cfg.origin_groups}
+    if cfg.default_cache_behavior.target_origin_id not in targets:
+        where: tuple[PathPart, ...] = ("DefaultCacheBehavior", "TargetOriginId")
+        problems.append((where, _no_target(cfg.default_cache_behavior.target_origin_id)))
+    patterns: set[str] = set()
+    for i, behavior in enumerate(cfg.cache_behaviors):
+        if behavior.target_origin_id not in targets:
+            where = ("CacheBehaviors", i, "TargetOriginId")
+            problems.append((where, _no_target(behavior.target_origin_id)))
+        pattern = behavior.path_pattern.lstrip("/")
+        if pattern in patterns:
+            where = ("CacheBehaviors", i, "PathPattern")
+            problems.append((where, f"{behavior.path_pattern!r} is repeated"))
+        patterns.add(pattern)
+    return problems
+
+
+def _no_target(target: str) -> str:
+    return f"no origin or origin group with Id {target!r}"

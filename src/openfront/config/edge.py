@@ -1,0 +1,200 @@
+"""OpenFront's own edge settings (snake_case keys): listening, workers, limits, cache, logs."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, model_validator
+
+ADMIN_TOKEN_ENV = "OPENFRONT_ADMIN_TOKEN"
+KiB, MiB, GiB, TiB = 1 << 10, 1 << 20, 1 << 30, 1 << 40
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "kb": 1000,
+    "mb": 1000**2,
+    "gb": 1000**3,
+    "tb": 1000**4,
+    "kib": KiB,
+    "mib": MiB,
+    "gib": GiB,
+    "tib": TiB,
+}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$")
+_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+
+
+def parse_size(value: object) -> int:
+    """Bytes from an int or a string like ``"256MiB"``, ``"10GB"``, ``"4 KiB"`` (GB = 10^9)."""
+    if isinstance(value, bool):
+        raise ValueError("a size is a number of bytes or a string like '256MiB'")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        m = _SIZE.match(value)
+        if m and m.group(2).lower() in _UNITS:
+            number = float(m.group(1)) if "." in m.group(1) else int(m.group(1))
+            return int(number * _UNITS[m.group(2).lower()])
+    raise ValueError(
+        f"{value!r} is not a size: use bytes or a number with B, KB, MB, GB, TB, KiB, MiB, GiB, TiB"
+    )
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """``"HOST:PORT"`` or ``"[IPv6]:PORT"`` to (host, port); raises ValueError."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"{value!r} is not HOST:PORT (e.g. 127.0.0.1:8080)")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+        ipaddress.IPv6Address(host)
+    elif ":" in host:
+        raise ValueError(f"{value!r}: write an IPv6 address in brackets, e.g. [::1]:8080")
+    return host, int(port)
+
+
+def _check_listen(value: object) -> object:
+    if isinstance(value, str):
+        parse_listen(value)
+    return value
+
+
+Size = Annotated[int, BeforeValidator(parse_size), Field(ge=0)]
+Listen = Annotated[str, BeforeValidator(_check_listen)]
+Seconds = Annotated[float, Field(gt=0)]
+
+
+class EdgeModel(BaseModel):
+    """Base of OpenFront's own settings: frozen, unknown keys refused, snake_case keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _token_from_env(value: object) -> object:
+    if value is None or value == "":
+        return os.environ.get(ADMIN_TOKEN_ENV) or None
+    return value
+
+
+class AdminConfig(EdgeModel):
+    listen: Listen = Field(
+        default="127.0.0.1:9090",
+        description="HOST:PORT of the admin port (invalidation, metrics, health).",
+    )
+    token: Annotated[SecretStr | None, BeforeValidator(_token_from_env)] = Field(
+        default=None,
+        validate_default=True,
+        description=f"Bearer token the admin port requires; from ${ADMIN_TOKEN_ENV} when unset. "
+        "Never logged or printed.",
+    )
+
+
+class LimitsConfig(EdgeModel):
+    max_request_line: Size = Field(
+        default=8192,
+        description="Bytes in the request line; longer gets 414 (CloudFront's URL limit: 8,192).",
+    )
+    max_header_bytes: Size = Field(
+        default=20480,
+        description="Bytes of request line plus headers; more gets 431 and a close (CloudFront: "
+        "20,480).",
+    )
+    max_headers: int = Field(
+        default=100, ge=1, description="Number of request header fields; more gets 431."
+    )
+    header_timeout: Seconds = Field(
+        default=10.0,
+        description="Seconds to receive a whole request head (slow-loris guard, like nginx's "
+        "client_header_timeout).",
+    )
+    idle_timeout: Seconds = Field(
+        default=60.0, description="Seconds a keep-alive connection may sit idle between requests."
+    )
+    max_ranges: int = Field(
+        default=50,
+        ge=1,
+        description="Ranges in one Range header; more and the header is ignored (full 200).",
+    )
+    body_read_timeout: Seconds = Field(
+        default=60.0, description="Seconds between body bytes from a viewer upload."
+    )
+
+
+class CacheConfig(EdgeModel):
+    memory_bytes: Size = Field(
+        default=256 * MiB, description="Bytes the memory tier may hold (bodies and metadata)."
+    )
+    memory_max_object_bytes: Size = Field(
+        default=4 * MiB, description="Largest object kept in memory; larger ones go to disk only."
+    )
+    disk_path: Path | None = Field(
+        default=None, description="Folder of the disk tier; none means no disk tier."
+    )
+    disk_bytes: Size = Field(default=10 * GiB, description="Bytes the disk tier may hold.")
+    max_object_bytes: Size = Field(
+        default=30 * 1000**3,
+        description="Largest object cached at all (CloudFront: 30 GB); larger ones stream "
+        "through uncached.",
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> CacheConfig:
+        if self.memory_max_object_bytes > self.memory_bytes:
+            raise ValueError("memory_max_object_bytes is larger than memory_bytes")
+        return self
+
+
+class LogsConfig(EdgeModel):
+    path: Path | None = Field(
+        default=None, description="Access log file (CloudFront standard format); none = off."
+    )
+    rotate_bytes: Size = Field(
+        default=64 * MiB, description="Rotate when the file reaches this size; 0 = never."
+    )
+    rotate_seconds: int = Field(
+        default=3600, ge=0, description="Rotate after this many seconds; 0 = never."
+    )
+    gzip: bool = Field(default=True, description="Compress rotated files with gzip.")
+
+
+class EdgeConfig(EdgeModel):
+    listen: Listen = Field(
+        default="127.0.0.1:8080", description="HOST:PORT viewers connect to (port 0 = any free)."
+    )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=256,
+        description="Processes sharing the port with SO_REUSEPORT (like nginx worker_processes).",
+    )
+    pop: str = Field(
+        default="LOC50-C1",
+        pattern=r"^[A-Za-z0-9-]{1,32}$",
+        description="Value of X-Amz-Cf-Pop and the log's x-edge-location, e.g. IAD89-C3.",
+    )
+    product_name: str = Field(
+        default="cloudfront",
+        description="Word in `X-Cache: Hit from cloudfront` and in Via; the format stays.",
+    )
+    event_loop: Literal["asyncio", "uvloop"] = Field(
+        default="asyncio",
+        description="`asyncio` or `uvloop`. asyncio is the default: uvloop lacks "
+        "loop.sendfile, which disk hits use.",
+    )
+    admin: AdminConfig = Field(
+        default_factory=AdminConfig,  # built per load: the token may come from the environment
+        description="The admin port.",
+    )
+    limits: LimitsConfig = Field(default=LimitsConfig(), description="Request limits/timeouts.")
+    cache: CacheConfig = Field(default=CacheConfig(), description="The cache tiers.")
+    logs: LogsConfig = Field(default=LogsConfig(), description="The access log.")
+
+    @model_validator(mode="after")
+    def _check(self) -> EdgeConfig:
+        if not _TOKEN.match(self.product_name):
+            raise ValueError("product_name must be one HTTP token, e.g. cloudfront")
+        return self

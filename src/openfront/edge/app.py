@@ -1,0 +1,196 @@
+"""One edge worker's environment: stores, origin client, logs, metrics, listeners and admin."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from openfront.cache.invalidation import InvalidationMatcher, validate_invalidation_path
+from openfront.config.compile import compile_all
+from openfront.edge.accesslog import AccessLog
+from openfront.edge.handler import Ctx, Edge
+from openfront.edge.metrics import EdgeMetrics, render_prometheus
+from openfront.edge.origin import OriginClient
+from openfront.edge.protocol import Connection
+from openfront.edge.request import Request
+from openfront.edge.respond import EdgeIdentity
+from openfront.edge.store.disk import DiskStore
+from openfront.edge.store.memory import MemoryStore
+
+if TYPE_CHECKING:
+    from openfront.config import OpenFrontConfig
+
+_log = logging.getLogger("openfront.edge")
+
+
+def node_id(pop: str) -> str:
+    """A stable per-host id for Via, like CloudFront's hex host label."""
+    return hashlib.blake2b(f"{pop}/{socket.gethostname()}".encode(), digest_size=16).hexdigest()
+
+
+class EdgeEnv:
+    """Everything one worker process shares between its connections."""
+
+    def __init__(self, cfg: OpenFrontConfig, *, share: int = 1, worker: int = 0) -> None:
+        e = cfg.edge
+        self.cfg = cfg
+        self.limits = e.limits
+        self.cache = e.cache
+        self.worker = worker
+        self.distributions = compile_all(cfg)
+        self.identity = EdgeIdentity(pop=e.pop, product_name=e.product_name, node_id=node_id(e.pop))
+        self.memory = MemoryStore(e.cache.memory_bytes, e.cache.memory_max_object_bytes)
+        self.disk: DiskStore | None = None
+        self.spill_dir: str | None = None
+        if e.cache.disk_path is not None:
+            root = Path(e.cache.disk_path)
+            self.disk = DiskStore(root, e.cache.disk_bytes, share=share)
+            self.spill_dir = str(root)
+        self.client = OriginClient()
+        self.metrics = EdgeMetrics()
+        self.logs: dict[str, AccessLog] = {}
+        if e.logs.path is not None:
+            for d in self.distributions:
+                self.logs[d.id] = AccessLog(
+                    Path(e.logs.path),
+                    d.id,
+                    rotate_bytes=e.logs.rotate_bytes,
+                    rotate_seconds=e.logs.rotate_seconds,
+                    gzip_on_rotate=e.logs.gzip,
+                )
+        self.domains = {d.id: f"{d.id.lower()}.cloudfront.net" for d in self.distributions}
+        self.edge = Edge(self)
+
+    async def open(self) -> None:
+        if self.disk is not None:
+            await asyncio.to_thread(self.disk.open)
+
+    async def close(self) -> None:
+        await self.edge.fetcher.drain(timeout=10.0)
+        await self.client.close()
+        for log in self.logs.values():
+            await asyncio.to_thread(log.close)
+
+    # -- per request ---------------------------------------------------------------------------
+    def record(self, ctx: Ctx) -> None:
+        d = ctx.dist
+        dist_id = d.dist.id if d is not None else "-"
+        req = ctx.req
+        self.metrics.request(dist_id, ctx.status, ctx.result, ctx.sent, req.content_length or 0)
+        log = self.logs.get(dist_id)
+        if log is None:
+            return
+        elapsed = time.monotonic() - req.start
+        log.record(
+            (
+                req.wall_start,
+                self.identity.pop,
+                ctx.sent,
+                req.client_ip,
+                req.method,
+                self.domains.get(dist_id),
+                req.path,
+                ctx.status,
+                req.header("referer"),
+                req.header("user-agent"),
+                req.query,
+                req.header("cookie"),
+                ctx.result,
+                ctx.rid,
+                req.header("host"),
+                ctx.conn.scheme,
+                req.header_bytes + (req.content_length or 0),
+                elapsed,
+                req.header("x-forwarded-for"),
+                None,
+                None,
+                ctx.result,
+                "HTTP/" + req.version,
+                None,
+                None,
+                req.client_port,
+                elapsed,
+                ctx.detail or ctx.result,
+                _content_type(ctx),
+                ctx.sent,
+                ctx.range_start,
+                ctx.range_end,
+            )
+        )
+
+    def flush_logs(self) -> None:
+        for log in self.logs.values():
+            log.flush()
+
+    # -- admin callbacks -------------------------------------------------------------------------
+    async def invalidate(self, distribution_id: str | None, paths: list[str]) -> dict[str, Any]:
+        for p in paths:
+            err = validate_invalidation_path(p)
+            if err is not None:
+                raise ValueError(err)
+        dists = [d for d in self.distributions if distribution_id in (None, d.id)]
+        if not dists:
+            raise LookupError(f"no distribution {distribution_id}")
+        matcher = InvalidationMatcher(paths)
+        prefixes = tuple(d.id.encode() + b"\0" for d in dists)
+
+        def pred(meta: Any) -> bool:
+            return bool(meta.key.startswith(prefixes) and matcher.matches(meta.url))
+
+        removed = self.memory.delete_matching(pred)
+        if self.disk is not None:
+            removed += await asyncio.to_thread(self.disk.delete_matching, pred, scan_disk=True)
+        return {
+            "DistributionId": distribution_id,
+            "Paths": paths,
+            "Status": "Completed",
+            "Removed": removed,
+        }
+
+    def metrics_text(self) -> bytes:
+        return render_prometheus(self.metrics.snapshot())
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "distributions": [d.id for d in self.distributions],
+            "memory": {"objects": len(self.memory), "bytes": self.memory.used_bytes},
+            "disk": None
+            if self.disk is None
+            else {"objects": len(self.disk), "bytes": self.disk.used_bytes},
+            "inflight": len(self.edge.fetcher.inflight),
+        }
+
+
+def _content_type(ctx: Ctx) -> str | None:
+    return ctx.content_type or None
+
+
+def protocol_error_responder(edge: Edge) -> Callable[[Connection, int, str], None]:
+    """Answers requests the parser refused, in CloudFront's shape, then the connection closes."""
+
+    def respond(conn: Connection, status: int, msg: str) -> None:
+        ip, port = conn.client
+        req = Request(
+            method="-",
+            target="-",
+            path="-",
+            query="",
+            version="1.1",
+            headers=[],
+            keep_alive=False,
+            client_ip=ip,
+            client_port=port,
+            start=time.monotonic(),
+            wall_start=time.time(),
+            header_bytes=0,
+        )
+        ctx = Ctx(conn, req, edge.ids.next(), None)
+        edge.error(ctx, status, "InvalidRequest", msg)
+
+    return respond

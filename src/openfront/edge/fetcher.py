@@ -1,0 +1,395 @@
+"""Starting, sharing and finishing collapsed origin fetches for cacheable requests."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from openfront._aio import create_task
+from openfront.cache.decide import conditional_headers, merge_not_modified, on_error_may_serve_stale
+from openfront.cache.entry import EntryMeta
+from openfront.cache.freshness import (
+    compute_ttl,
+    corrected_initial_age,
+    effective_cache_control,
+    stale_windows,
+)
+from openfront.cache.key import CacheKey
+from openfront.cache.policy import Behavior
+from openfront.cache.storable import storable
+from openfront.cache.vary import secondary_key, vary_names, vary_values
+from openfront.edge.fetch import BodySpool, Fetch, FetchState
+from openfront.edge.request import Request
+from openfront.edge.respond import storable_headers
+from openfront.edge.upstream import send
+from openfront.errors import OriginError
+from openfront.http.cache_control import EMPTY
+from openfront.http.dates import format_http_date, parse_http_date
+
+if TYPE_CHECKING:
+    from openfront.edge.handler import Ctx
+    from openfront.edge.origin import OriginResponse
+    from openfront.edge.store.disk import DiskWriter
+
+_log = logging.getLogger("openfront.edge")
+
+# The status of a stored "this key varies on these headers" marker (its body is empty).
+VARY_MARKER = 0
+
+
+def _get(headers: list[tuple[str, str]], name: str) -> str | None:
+    values = [v for n, v in headers if n.lower() == name]
+    if not values:
+        return None
+    return ", ".join(values)
+
+
+class Fetcher:
+    """Owns the in-flight table: one fetch per storage key, however many viewers wait on it."""
+
+    def __init__(self, env: Any) -> None:
+        self.env = env
+        self.inflight: dict[bytes, Fetch] = {}
+
+    # -- joining -------------------------------------------------------------------------------
+    def join(
+        self, ctx: Ctx, beh: Behavior, ck: CacheKey, full: bytes, *, revalidate: EntryMeta | None
+    ) -> Fetch:
+        fetch = self.inflight.get(full)
+        if fetch is not None and fetch.state is not FetchState.FAILED:
+            return fetch
+        return self._start(ctx, beh, ck, full, revalidate, background=False)
+
+    def background_revalidate(
+        self, ctx: Ctx, beh: Behavior, ck: CacheKey, full: bytes, meta: EntryMeta
+    ) -> None:
+        if full not in self.inflight:
+            self._start(ctx, beh, ck, full, meta, background=True)
+
+    def _start(
+        self,
+        ctx: Ctx,
+        beh: Behavior,
+        ck: CacheKey,
+        full: bytes,
+        revalidate: EntryMeta | None,
+        *,
+        background: bool,
+    ) -> Fetch:
+        env = self.env
+        spool = BodySpool(env.cache.memory_max_object_bytes, env.spill_dir)
+        fetch = Fetch(full, spool)
+        # A HEAD miss fetches the whole GET (as Varnish does) and finishes it for later viewers.
+        fetch.background = background or ctx.req.method == "HEAD"
+        fetch.vary_request = ctx.req
+        self.inflight[full] = fetch
+        fetch.task = create_task(self._run(fetch, ctx, beh, ck, revalidate), name="fetch")
+        return fetch
+
+    async def drain(self, timeout: float) -> None:
+        """Let running fetches finish (and commit) before the edge stops."""
+        tasks = [f.task for f in self.inflight.values() if f.task is not None]
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
+
+    def vary_ok(self, fetch: Fetch, req: Request) -> bool:
+        """A collapsed waiter may share the leader's response only if its Vary values match."""
+        meta = fetch.meta
+        leader = fetch.vary_request
+        if meta is None or not meta.vary or leader is None or leader is req:
+            return True
+        return vary_values(meta.vary, req.header) == vary_values(meta.vary, leader.header)
+
+    def release(self, fetch: Fetch) -> None:
+        """A waiter is gone; the last one leaving a finished fetch frees its spool."""
+        if fetch.waiters > 0:
+            return
+        if fetch.state is FetchState.STREAMING and not fetch.background:
+            # Nobody wants the rest: stop reading (CloudFront does not cache it either).
+            if self.inflight.get(fetch.key) is fetch:
+                del self.inflight[fetch.key]
+            if fetch.task is not None:
+                fetch.task.cancel()
+        elif fetch.state is not FetchState.PENDING and fetch.committed:
+            fetch.spool.close()
+        if fetch.state is FetchState.PASS:
+            resp = fetch.take_pass_response()
+            if resp is not None:
+                resp.close()
+
+    # -- the fetch itself ---------------------------------------------------------------------
+    async def _run(
+        self, fetch: Fetch, ctx: Ctx, beh: Behavior, ck: CacheKey, revalidate: EntryMeta | None
+    ) -> None:
+        writer: DiskWriter | None = None
+        try:
+            writer = await self._fetch(fetch, ctx, beh, ck, revalidate)
+        except asyncio.CancelledError:
+            fetch.set_state(FetchState.FAILED, OriginError("fetch abandoned by every viewer"))
+        except OriginError as e:
+            fetch.set_state(FetchState.FAILED, e)
+        except Exception as e:
+            _log.exception("fetch failed")
+            fetch.set_state(FetchState.FAILED, OriginError(str(e)))
+        finally:
+            if writer is not None and fetch.state is not FetchState.DONE:
+                writer.abort()
+            if self.inflight.get(fetch.key) is fetch:
+                del self.inflight[fetch.key]
+            fetch.committed = True
+            if fetch.waiters == 0:
+                fetch.spool.close()
+
+    async def _fetch(
+        self, fetch: Fetch, ctx: Ctx, beh: Behavior, ck: CacheKey, revalidate: EntryMeta | None
+    ) -> DiskWriter | None:
+        env = self.env
+        dist = ctx.dist
+        assert dist is not None
+        req = ctx.req
+        extra = conditional_headers(revalidate) if revalidate is not None else ()
+        request_time = time.time()
+        started = asyncio.get_running_loop().time()
+        try:
+            resp, _origin = await send(
+                env.client,
+                dist.dist,
+                beh,
+                req,
+                method="GET",
+                request_id=ctx.rid,
+                via=env.identity.via,
+                accept_encoding=ck.accept_encoding,
+                cacheable=True,
+                extra=extra,
+            )
+        except OriginError as e:
+            env.metrics.origin(
+                dist.dist.id,
+                asyncio.get_running_loop().time() - started,
+                getattr(e, "detail", "OriginError"),
+            )
+            raise
+        response_time = time.time()
+        env.metrics.origin(dist.dist.id, asyncio.get_running_loop().time() - started, None)
+        fetch.origin_status = resp.status
+        if revalidate is not None:
+            if resp.status == 304:
+                resp.release()
+                fetch.meta = await self._refresh(
+                    revalidate, resp.headers, beh, request_time, response_time
+                )
+                fetch.set_state(FetchState.NOT_MODIFIED)
+                return None
+            if resp.status >= 500 and on_error_may_serve_stale(
+                revalidate, response_time, resp.status
+            ):
+                resp.close()
+                fetch.set_state(FetchState.FAILED, OriginError(f"origin answered {resp.status}"))
+                return None
+        meta = self._meta(fetch, resp, beh, ck, request_time, response_time)
+        if meta is None:
+            fetch.pass_response = resp
+            fetch.set_state(FetchState.PASS)
+            return None
+        fetch.meta = meta
+        fetch.total = resp.content_length
+        writer = self._writer(meta.key, resp.content_length)
+        if writer is not None:
+            fetch.spool = BodySpool(
+                env.cache.memory_max_object_bytes, env.spill_dir, backing_fd=writer.fileno()
+            )
+        fetch.set_state(FetchState.STREAMING)
+        spool = fetch.spool
+        try:
+            while True:
+                chunk = await resp.read()
+                if not chunk:
+                    break
+                if writer is not None:
+                    writer.write(chunk)
+                spool.append(chunk)
+                fetch.notify()
+        except BaseException:
+            resp.close()
+            raise
+        total = resp.content_length
+        if not resp.complete or (total is not None and spool.size != total):
+            resp.close()
+            raise OriginError("origin body ended before its declared length")
+        resp.release()
+        meta.body_size = spool.size
+        fetch.total = spool.size
+        fetch.set_state(FetchState.DONE)
+        await self._commit(fetch, meta, writer, ck)
+        return writer
+
+    def _meta(
+        self,
+        fetch: Fetch,
+        resp: OriginResponse,
+        beh: Behavior,
+        ck: CacheKey,
+        request_time: float,
+        response_time: float,
+    ) -> EntryMeta | None:
+        """EntryMeta for a storable response, or None when it must not be shared."""
+        env = self.env
+        headers = resp.headers
+        cc = effective_cache_control(
+            _get(headers, "cache-control"), _get(headers, "cdn-cache-control")
+        )
+        req = fetch.vary_request
+        assert req is not None
+        vary = _get(headers, "vary")
+        st = storable(
+            "GET",
+            resp.status,
+            request_cc=EMPTY,
+            response_cc=cc,
+            request_has_authorization=req.header("authorization") is not None,
+            vary=vary,
+            content_length=resp.content_length,
+            chunked_or_close_delimited=resp.content_length is None,
+            cached_methods=beh.cached_methods,
+            max_object_size=env.cache.max_object_bytes,
+        )
+        if not st.ok:
+            return None
+        date = parse_http_date(_get(headers, "date"))
+        ttl = compute_ttl(
+            resp.status,
+            cc,
+            expires=_get(headers, "expires"),
+            date=date,
+            response_time=response_time,
+            ttl=beh.ttl,
+        )
+        if not ttl.store or ttl.ttl <= 0:
+            return None
+        age_raw = _get(headers, "age")
+        age = float(age_raw) if age_raw and age_raw.isdigit() else None
+        swr, sie = stale_windows(cc)
+        kept = storable_headers(headers)
+        if date is None:
+            kept = (("Date", format_http_date(response_time)), *kept)
+        names = vary_names(vary) or ()
+        # A varying response lives under a secondary key; the primary key then holds a marker
+        # naming the headers, so later lookups know how to build the secondary key.
+        key = (
+            secondary_key(fetch.key, names, vary_values(names, req.header)) if names else fetch.key
+        )
+        return EntryMeta(
+            key=key,
+            url=ck.url,
+            status=resp.status,
+            headers=kept,
+            body_size=0,
+            request_time=request_time,
+            response_time=response_time,
+            initial_age=corrected_initial_age(age, date, request_time, response_time),
+            ttl=ttl.ttl,
+            stale_while_revalidate=swr,
+            stale_if_error=sie,
+            must_revalidate=cc.must_revalidate or cc.proxy_revalidate or cc.no_cache,
+            etag=_get(headers, "etag"),
+            last_modified=_get(headers, "last-modified"),
+            vary=names,
+            stored_at=response_time,
+        )
+
+    def _writer(self, key: bytes, length: int | None) -> DiskWriter | None:
+        disk = self.env.disk
+        if disk is None or (length is not None and length > self.env.cache.max_object_bytes):
+            return None
+        try:
+            w: DiskWriter = disk.begin(key)
+            return w
+        except OSError:
+            _log.warning("disk tier unavailable for a write", exc_info=True)
+            return None
+
+    async def _commit(
+        self, fetch: Fetch, meta: EntryMeta, writer: DiskWriter | None, ck: CacheKey
+    ) -> None:
+        env = self.env
+        primary = fetch.key if meta.vary else None
+        if fetch.spool.size <= env.cache.memory_max_object_bytes:
+            env.memory.put(meta.key, meta, fetch.spool.body())
+        if primary is not None:
+            env.memory.put(primary, self._marker(primary, meta), b"")
+        if writer is not None:
+            await asyncio.to_thread(self._commit_disk, writer, meta, primary)
+
+    def _commit_disk(self, writer: DiskWriter, meta: EntryMeta, primary: bytes | None) -> None:
+        writer.commit(meta)
+        disk = self.env.disk
+        if primary is not None and disk is not None:
+            marker = disk.begin(primary)
+            marker.commit(self._marker(primary, meta))
+
+    @staticmethod
+    def _marker(primary: bytes, meta: EntryMeta) -> EntryMeta:
+        return EntryMeta(
+            key=primary,
+            url=meta.url,
+            status=VARY_MARKER,
+            headers=(),
+            body_size=0,
+            request_time=meta.request_time,
+            response_time=meta.response_time,
+            initial_age=meta.initial_age,
+            ttl=meta.ttl,
+            vary=meta.vary,
+            stored_at=meta.stored_at,
+        )
+
+    async def _refresh(
+        self,
+        old: EntryMeta,
+        fresh_headers: list[tuple[str, str]],
+        beh: Behavior,
+        request_time: float,
+        response_time: float,
+    ) -> EntryMeta:
+        """RFC 9111 §4.3.4: a 304 updates the stored headers and restarts freshness."""
+        env = self.env
+        headers = merge_not_modified(old.headers, storable_headers(fresh_headers))
+        hget = dict((n.lower(), v) for n, v in headers).get
+        cc = effective_cache_control(hget("cache-control"), hget("cdn-cache-control"))
+        date = parse_http_date(hget("date"))
+        ttl = compute_ttl(
+            old.status,
+            cc,
+            expires=hget("expires"),
+            date=date,
+            response_time=response_time,
+            ttl=beh.ttl,
+        )
+        age_raw = _get(fresh_headers, "age")
+        age = float(age_raw) if age_raw and age_raw.isdigit() else None
+        swr, sie = stale_windows(cc)
+        meta = EntryMeta(
+            key=old.key,
+            url=old.url,
+            status=old.status,
+            headers=headers,
+            body_size=old.body_size,
+            request_time=request_time,
+            response_time=response_time,
+            initial_age=corrected_initial_age(age, date, request_time, response_time),
+            ttl=ttl.ttl if ttl.store else 0.0,
+            stale_while_revalidate=swr,
+            stale_if_error=sie,
+            must_revalidate=cc.must_revalidate or cc.proxy_revalidate or cc.no_cache,
+            etag=hget("etag"),
+            last_modified=hget("last-modified"),
+            vary=old.vary,
+            stored_at=old.stored_at,
+        )
+        env.memory.update_meta(meta.key, meta)
+        if env.disk is not None:
+            await asyncio.to_thread(env.disk.update_meta, meta.key, meta)
+        return meta

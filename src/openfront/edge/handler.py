@@ -1,0 +1,380 @@
+"""The request driver: route, look up, and answer from cache, from a collapsed fetch, or by pass.
+
+Hits on the memory tier are answered synchronously inside the parser callback (no task, no
+await); everything else becomes one coroutine per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from openfront._aio import create_task
+from openfront.cache.decide import (
+    Fresh,
+    Revalidate,
+    StaleServe,
+    invalidates_after_unsafe,
+    lookup,
+    on_error_may_serve_stale,
+)
+from openfront.cache.entry import EntryMeta
+from openfront.cache.key import CacheKey, cache_key
+from openfront.cache.pathmatch import BehaviorSelector
+from openfront.cache.policy import Behavior, Distribution
+from openfront.cache.vary import secondary_key, vary_values
+from openfront.edge.fetch import Fetch, FetchState
+from openfront.edge.fetcher import VARY_MARKER, Fetcher
+from openfront.edge.passthrough import forward
+from openfront.edge.protocol import Connection
+from openfront.edge.request import Request
+from openfront.edge.respond import EdgeIdentity, RequestIds, error_body, status_line
+from openfront.edge.serve import (
+    Plan,
+    head_bytes,
+    plan_response,
+    stream_from_fetch,
+    stream_unknown_length,
+    write_stored,
+)
+from openfront.edge.store.disk import DiskObject
+from openfront.edge.store.memory import MemoryObject
+from openfront.errors import OriginError, OriginTimeout
+from openfront.http.dates import HttpDateCache
+
+_log = logging.getLogger("openfront.edge")
+
+_CACHEABLE_METHODS = ("GET", "HEAD")
+
+
+@dataclass(slots=True)
+class DistRuntime:
+    dist: Distribution
+    selector: BehaviorSelector
+    prefix: bytes  # every cache key of this distribution starts with it
+
+
+@dataclass(slots=True, eq=False)
+class Ctx:
+    """Per-request facts the log line and the response need."""
+
+    conn: Connection
+    req: Request
+    rid: str
+    dist: DistRuntime | None
+    result: str = "Miss"
+    detail: str = ""
+    status: int = 0
+    sent: int = 0
+    content_type: str = ""
+    content_len: int | None = None
+    range_start: int | None = None
+    range_end: int | None = None
+    ttfb: float = 0.0
+
+
+class Edge:
+    """One worker's edge: routing, stores, in-flight fetches, logs and metrics."""
+
+    def __init__(self, env: Any) -> None:
+        # env is an EdgeEnv (edge/app.py): stores, client, config, logs, metrics.
+        self.env = env
+        self.identity: EdgeIdentity = env.identity
+        self.ids = RequestIds()
+        self.dates = HttpDateCache()
+        self.memory = env.memory
+        self.disk = env.disk
+        self.fetcher = Fetcher(env)
+        self.max_ranges: int = env.limits.max_ranges
+        self.dists: list[DistRuntime] = []
+        self.by_host: dict[str, DistRuntime] = {}
+        self.default: DistRuntime | None = None
+        self.set_distributions(env.distributions)
+
+    def set_distributions(self, dists: list[Distribution]) -> None:
+        runtimes = [
+            DistRuntime(d, BehaviorSelector(d.behaviors, d.default_behavior), d.id.encode() + b"\0")
+            for d in dists
+            if d.enabled
+        ]
+        self.dists = runtimes
+        self.by_host = {a.lower(): r for r in runtimes for a in r.dist.aliases}
+        # With one distribution every Host reaches it (the quick mode and the demo); with several,
+        # a Host must name one of their aliases.
+        self.default = runtimes[0] if len(runtimes) == 1 else None
+
+    # -- entry point -----------------------------------------------------------------------
+    def handle(self, conn: Connection, req: Request) -> Coroutine[Any, Any, None] | None:
+        ctx = Ctx(conn, req, self.ids.next(), None)
+        host = req.header("host") or ""
+        d = self.by_host.get(_strip_port(host).lower(), self.default)
+        if d is None:
+            self.error(ctx, 403, "InvalidRequest")
+            return None
+        ctx.dist = d
+        beh = d.selector.select(req.path)
+        method = req.method
+        if method not in beh.allowed_methods:
+            self.error(
+                ctx,
+                403,
+                "InvalidRequestMethod",
+                "This distribution is not configured "
+                "to allow the HTTP request method that was used.",
+            )
+            return None
+        if method in _CACHEABLE_METHODS:
+            if req.has_body:
+                # CloudFront refuses a GET/HEAD with a body (a smuggling vector through caches).
+                self.error(ctx, 403, "InvalidRequest")
+                return None
+            ck = self._key(req, host, beh)
+            full = d.prefix + ck.key
+            obj = self.memory.get(full)
+            if obj is not None:
+                meta = obj.meta
+                if meta.status == VARY_MARKER:
+                    full = secondary_key(full, meta.vary, vary_values(meta.vary, req.header))
+                    obj = self.memory.get(full)
+                    meta = obj.meta if obj is not None else meta
+                if obj is not None and meta.status != VARY_MARKER:
+                    now = time.time()
+                    if meta.is_fresh(now):
+                        ctx.result = "Hit"
+                        self.serve_stored(ctx, meta, obj.body, now)
+                        return None
+            return self._cached(ctx, beh, ck, full)
+        return self._forward(ctx, beh)
+
+    def _key(self, req: Request, host: str, beh: Behavior) -> CacheKey:
+        return cache_key(
+            host=host,
+            path=req.path,
+            query=req.query,
+            method=req.method,
+            header=req.header,
+            cookie_header=req.header("cookie"),
+            policy=beh.key,
+        )
+
+    # -- cacheable requests ------------------------------------------------------------------
+    async def _cached(self, ctx: Ctx, beh: Behavior, ck: CacheKey, full: bytes) -> None:
+        req = ctx.req
+        stored = await self._lookup(full, req)
+        now = time.time()
+        fetch: Fetch | None = None
+        try:
+            if stored is not None:
+                meta = stored.meta
+                decision = lookup(meta, now)
+                if isinstance(decision, Fresh):
+                    ctx.result = "Hit"
+                    await self.serve_object(ctx, stored, now)
+                    return
+                if isinstance(decision, StaleServe):
+                    ctx.result = "Hit"
+                    self.fetcher.background_revalidate(ctx, beh, ck, stored.meta.key, meta)
+                    await self.serve_object(ctx, stored, now)
+                    return
+                assert isinstance(decision, Revalidate)
+                fetch = self.fetcher.join(ctx, beh, ck, full, revalidate=meta)
+            else:
+                fetch = self.fetcher.join(ctx, beh, ck, full, revalidate=None)
+            await self._from_fetch(ctx, beh, ck, fetch, stored)
+        finally:
+            if isinstance(stored, DiskObject):
+                stored.close()
+
+    async def _lookup(self, full: bytes, req: Request) -> MemoryObject | DiskObject | None:
+        obj: MemoryObject | DiskObject | None = self.memory.get(full)
+        if obj is None and self.disk is not None:
+            obj = await asyncio.to_thread(self.disk.get, full)
+        if obj is not None and obj.meta.status == VARY_MARKER:
+            names = obj.meta.vary
+            if isinstance(obj, DiskObject):
+                obj.close()
+            return await self._lookup(
+                secondary_key(full, names, vary_values(names, req.header)), req
+            )
+        return obj
+
+    async def _from_fetch(
+        self,
+        ctx: Ctx,
+        beh: Behavior,
+        ck: CacheKey,
+        fetch: Fetch,
+        stored: MemoryObject | DiskObject | None,
+    ) -> None:
+        fetch.waiters += 1
+        leader = fetch.waiters == 1 and fetch.state is FetchState.PENDING
+        try:
+            while fetch.state is FetchState.PENDING:
+                await fetch.wait_progress()
+            state = fetch.state
+            now = time.time()
+            if state is FetchState.NOT_MODIFIED and stored is not None:
+                assert fetch.meta is not None
+                ctx.result = "RefreshHit"
+                stored.meta = fetch.meta
+                await self.serve_object(ctx, stored, now)
+            elif state in (FetchState.STREAMING, FetchState.DONE):
+                if not self.fetcher.vary_ok(fetch, ctx.req):
+                    await self._forward(ctx, beh, as_get=True)
+                    return
+                ctx.result = "Miss" if leader else "Hit"
+                await self._serve_fetch(ctx, fetch)
+            elif state is FetchState.PASS or state is FetchState.NOT_MODIFIED:
+                resp = fetch.take_pass_response() if state is FetchState.PASS else None
+                await self._forward(ctx, beh, as_get=True, response=resp)
+            else:
+                if stored is not None and on_error_may_serve_stale(
+                    stored.meta, now, fetch.origin_status or None
+                ):
+                    ctx.result = "Hit"
+                    await self.serve_object(ctx, stored, now)
+                    return
+                self.origin_failed(ctx, fetch.error)
+        finally:
+            fetch.waiters -= 1
+            self.fetcher.release(fetch)
+
+    async def _serve_fetch(self, ctx: Ctx, fetch: Fetch) -> None:
+        meta = fetch.meta
+        assert meta is not None
+        req = ctx.req
+        conn = ctx.conn
+        plan = plan_response(req, meta, fetch.total, self.max_ranges)
+        extra = self._per_request(ctx, None)
+        if fetch.total is None and plan.status == meta.status:
+            chunked = req.version == "1.1"
+            framing = b"Transfer-Encoding: chunked\r\n" if chunked else b""
+            from openfront.edge.serve import wire
+
+            conn.write(status_line(meta.status) + wire(meta) + framing + extra + b"\r\n")
+            ctx.status = meta.status
+            ctx.sent = (
+                0 if req.method == "HEAD" else await stream_unknown_length(conn, fetch, chunked)
+            )
+            self.done(ctx, keep_alive=chunked)
+            return
+        conn.write(head_bytes(meta, plan, extra))
+        ctx.status = plan.status
+        self._note_range(ctx, plan)
+        ctx.sent = await stream_from_fetch(conn, fetch, plan) if plan.body else 0
+        self.done(ctx)
+
+    # -- serving stored objects --------------------------------------------------------------
+    def serve_stored(self, ctx: Ctx, meta: EntryMeta, body: bytes | memoryview, now: float) -> None:
+        plan = plan_response(ctx.req, meta, meta.body_size, self.max_ranges)
+        head = head_bytes(meta, plan, self._per_request(ctx, meta.age(now)))
+        ctx.status = plan.status
+        self._note_range(ctx, plan)
+        ctx.sent = write_stored(ctx.conn, head, plan, body)
+        self.done(ctx)
+
+    async def serve_object(self, ctx: Ctx, obj: MemoryObject | DiskObject, now: float) -> None:
+        if isinstance(obj, MemoryObject):
+            self.serve_stored(ctx, obj.meta, obj.body, now)
+        else:
+            self.serve_stored(ctx, obj.meta, obj.view(), now)
+        if ctx.conn.write_paused:
+            await ctx.conn.drain()
+
+    def _note_range(self, ctx: Ctx, plan: Plan) -> None:
+        if plan.status == 206 and plan.ranges:
+            ctx.range_start = plan.ranges[0][0]
+            ctx.range_end = plan.ranges[-1][1]
+
+    def _per_request(self, ctx: Ctx, age: float | None) -> bytes:
+        ident = self.identity
+        parts = [ident.x_cache(ctx.result), ident.tail, b"X-Amz-Cf-Id: ", ctx.rid.encode(), b"\r\n"]
+        if age is not None:
+            parts.append(b"Age: %d\r\n" % max(0, int(age)))
+        if not ctx.req.keep_alive:
+            parts.append(b"Connection: close\r\n")
+        elif ctx.req.version == "1.0":
+            parts.append(b"Connection: keep-alive\r\n")
+        return b"".join(parts)
+
+    # -- pass-through -------------------------------------------------------------------------
+    def _forward(
+        self, ctx: Ctx, beh: Behavior, *, as_get: bool = False, response: Any = None
+    ) -> Coroutine[Any, Any, None]:
+        return self._forward_run(ctx, beh, as_get, response)
+
+    async def _forward_run(self, ctx: Ctx, beh: Behavior, as_get: bool, response: Any) -> None:
+        ctx.result = "Miss"
+        try:
+            await forward(self, ctx, beh, response=response)
+        except OriginError as e:
+            if ctx.status == 0:
+                self.origin_failed(ctx, e)
+            else:
+                ctx.conn.abort()
+            return
+        req = ctx.req
+        if not as_get and invalidates_after_unsafe(req.method, ctx.status):
+            self.invalidate_target(ctx, beh)
+
+    def invalidate_target(self, ctx: Ctx, beh: Behavior) -> None:
+        """RFC 9111 §4.4: a successful unsafe request invalidates the target's stored response."""
+        d = ctx.dist
+        assert d is not None
+        req = ctx.req
+        ck = cache_key(
+            host=req.header("host") or "",
+            path=req.path,
+            query=req.query,
+            method="GET",
+            header=req.header,
+            cookie_header=req.header("cookie"),
+            policy=beh.key,
+        )
+        full = d.prefix + ck.key
+        self.memory.delete(full)
+        if self.disk is not None:
+            create_task(asyncio.to_thread(self.disk.delete, full))
+
+    # -- errors and the end of a response -------------------------------------------------------
+    def origin_failed(self, ctx: Ctx, error: BaseException | None) -> None:
+        if isinstance(error, OriginTimeout):
+            self.error(ctx, 504, "OriginReadError")
+        else:
+            detail = getattr(error, "detail", "OriginError")
+            self.error(ctx, 502, detail)
+
+    def error(self, ctx: Ctx, status: int, detail: str, text: str | None = None) -> None:
+        ctx.result = "Error"
+        ctx.detail = detail
+        body = (
+            b""
+            if ctx.req.method == "HEAD"
+            else error_body(status, ctx.rid, text, self.identity.product)
+        )
+        head = (
+            status_line(status)
+            + b"Server: CloudFront\r\nDate: "
+            + self.dates(time.time())
+            + b"\r\nContent-Type: text/html\r\nContent-Length: %d\r\n" % len(body)
+            + self._per_request(ctx, None)
+            + b"\r\n"
+        )
+        ctx.conn.writelines([head, body])
+        ctx.status = status
+        ctx.sent = len(body)
+        self.done(ctx, keep_alive=status < 500 and not ctx.req.has_body)
+
+    def done(self, ctx: Ctx, keep_alive: bool = True) -> None:
+        self.env.record(ctx)
+        ctx.conn.finish(keep_alive)
+
+
+def _strip_port(host: str) -> str:
+    if host.startswith("["):
+        return host[: host.find("]") + 1]
+    return host.rpartition(":")[0] if ":" in host else host

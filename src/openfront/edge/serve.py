@@ -1,0 +1,207 @@
+"""Writing a response from a stored object or from an in-flight fetch: full, 304/412, ranges.
+
+A stored object's header block is serialised once (EntryMeta.wire); a hit writes the status
+line, that block, the few per-request fields and the body as one writelines() call.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from openfront.cache.entry import EntryMeta
+from openfront.edge.fetch import Fetch, FetchState
+from openfront.edge.protocol import Connection
+from openfront.edge.request import Request
+from openfront.edge.respond import serialise, status_line
+from openfront.errors import OriginError
+from openfront.http.conditional import Precondition, evaluate_preconditions, if_range_ok
+from openfront.http.ranges import (
+    ByteRanges,
+    IgnoreRange,
+    Unsatisfiable,
+    content_range,
+    multipart_plan,
+    parse_range,
+    unsatisfied_content_range,
+)
+
+# RFC 9110 §15.4.5: a 304 carries these if a 200 would have.
+_NOT_MODIFIED_FIELDS = frozenset(
+    {"cache-control", "content-location", "date", "etag", "expires", "vary", "last-modified"}
+)
+_CHUNK = 1 << 18
+
+
+@dataclass(slots=True)
+class Plan:
+    """What to send for one request against one representation of known size."""
+
+    status: int
+    extra: bytes  # extra header lines (Content-Range, ...)
+    length: int  # Content-Length of the response body
+    ranges: tuple[tuple[int, int], ...]  # byte spans of the representation to send, in order
+    parts: tuple[tuple[bytes, int, int], ...] = ()  # multipart part heads, with their spans
+    closing: bytes = b""
+    replace_type: str | None = None  # multipart/byteranges Content-Type
+    body: bool = True
+
+
+def wire(meta: EntryMeta) -> bytes:
+    w = meta.wire
+    if not w:
+        w = meta.wire = serialise(meta.headers)
+    return w
+
+
+def plan_response(req: Request, meta: EntryMeta, size: int | None, max_ranges: int) -> Plan:
+    """Decide status and byte spans: conditionals first (RFC 9110 §13.2.2), then Range."""
+    head = req.method == "HEAD"
+    if meta.status == 200 or meta.status == 206:
+        pre = evaluate_preconditions(
+            req.method,
+            if_match=req.header("if-match"),
+            if_none_match=req.header("if-none-match"),
+            if_modified_since=req.header("if-modified-since"),
+            if_unmodified_since=req.header("if-unmodified-since"),
+            etag=meta.etag,
+            last_modified=meta.last_modified,
+        )
+        if pre is Precondition.NOT_MODIFIED:
+            return Plan(304, b"", 0, (), body=False)
+        if pre is Precondition.FAILED:
+            return Plan(412, b"", 0, (), body=False)
+    full = Plan(meta.status, b"", size or 0, ((0, size - 1),) if size else (), body=not head)
+    rng = req.header("range")
+    if rng is None or size is None or meta.status != 200 or req.method not in ("GET", "HEAD"):
+        return full
+    if_range = req.header("if-range")
+    if if_range is not None and not if_range_ok(if_range, meta.etag, meta.last_modified):
+        return full
+    parsed = parse_range(rng, size, max_ranges=max_ranges)
+    if isinstance(parsed, IgnoreRange):
+        return full
+    if isinstance(parsed, Unsatisfiable):
+        extra = f"Content-Range: {unsatisfied_content_range(size)}\r\n".encode()
+        return Plan(416, extra, 0, (), body=False)
+    assert isinstance(parsed, ByteRanges)
+    spans = parsed.ranges
+    if len(spans) == 1:
+        first, last = spans[0]
+        extra = f"Content-Range: {content_range(first, last, size)}\r\n".encode()
+        return Plan(206, extra, last - first + 1, spans, body=not head)
+    ctype = _header(meta.headers, "content-type")
+    boundary = os.urandom(12).hex()
+    mp = multipart_plan(spans, size, ctype, boundary)
+    return Plan(
+        206,
+        b"",
+        mp.content_length,
+        spans,
+        parts=mp.parts,
+        closing=mp.closing,
+        replace_type=mp.content_type,
+        body=not head,
+    )
+
+
+def _header(headers: Sequence[tuple[str, str]], name: str) -> str | None:
+    for n, v in headers:
+        if n.lower() == name:
+            return v
+    return None
+
+
+def head_bytes(meta: EntryMeta, plan: Plan, per_request: bytes) -> bytes:
+    """Status line + stored fields (as the plan needs them) + per-request fields + CRLF."""
+    if plan.status == 304:
+        fields = serialise([(n, v) for n, v in meta.headers if n.lower() in _NOT_MODIFIED_FIELDS])
+        return status_line(304) + fields + per_request + b"\r\n"
+    if plan.status in (412, 416):
+        length = b"Content-Length: 0\r\n"
+        return status_line(plan.status) + plan.extra + length + per_request + b"\r\n"
+    if plan.replace_type is not None:
+        fields = serialise([(n, v) for n, v in meta.headers if n.lower() != "content-type"])
+        fields += f"Content-Type: {plan.replace_type}\r\n".encode("latin-1")
+    else:
+        fields = wire(meta)
+    length = b"Content-Length: %d\r\n" % plan.length
+    return status_line(plan.status) + fields + plan.extra + length + per_request + b"\r\n"
+
+
+def write_stored(conn: Connection, head: bytes, plan: Plan, body: bytes | memoryview) -> int:
+    """Write a whole response whose body is in memory (or mmap'd). Returns body bytes sent."""
+    if not plan.body or not plan.ranges:
+        conn.write(head)
+        return 0
+    mv = memoryview(body)
+    if plan.parts:
+        out: list[bytes | memoryview] = [head]
+        for part_head, first, last in plan.parts:
+            out.append(part_head)
+            out.append(mv[first : last + 1])
+        out.append(plan.closing)
+        conn.writelines(out)
+        return plan.length
+    first, last = plan.ranges[0]
+    if first == 0 and last + 1 == len(body):
+        conn.writelines([head, body])
+    else:
+        conn.writelines([head, mv[first : last + 1]])
+    return plan.length
+
+
+async def stream_from_fetch(conn: Connection, fetch: Fetch, plan: Plan) -> int:
+    """Send the plan's spans from a fetch's spool as bytes arrive. Returns body bytes sent."""
+    sent = 0
+    spans: list[tuple[bytes, int, int]] = (
+        list(plan.parts) if plan.parts else [(b"", a, b) for a, b in plan.ranges]
+    )
+    for part_head, first, last in spans:
+        if part_head:
+            conn.write(part_head)
+        pos = first
+        while pos <= last:
+            avail = fetch.received
+            if pos < avail:
+                data = fetch.spool.read(pos, min(last + 1, avail) - pos)
+                conn.write(data)
+                pos += len(data)
+                sent += len(data)
+                if conn.write_paused:
+                    await conn.drain()
+                continue
+            if fetch.state is FetchState.FAILED:
+                raise fetch.error or OriginError("origin body truncated")
+            if fetch.state is not FetchState.STREAMING:
+                raise OriginError("fetch ended before the requested bytes")
+            await fetch.wait_progress()
+    if plan.closing:
+        conn.write(plan.closing)
+    return sent
+
+
+async def stream_unknown_length(conn: Connection, fetch: Fetch, chunked: bool) -> int:
+    """Send a fetch whose length is unknown: chunked to HTTP/1.1 viewers, else until close."""
+    pos = 0
+    while True:
+        avail = fetch.received
+        if pos < avail:
+            data = fetch.spool.read(pos, min(avail - pos, _CHUNK))
+            if chunked:
+                conn.writelines([b"%x\r\n" % len(data), data, b"\r\n"])
+            else:
+                conn.write(data)
+            pos += len(data)
+            if conn.write_paused:
+                await conn.drain()
+            continue
+        if fetch.state is FetchState.FAILED:
+            raise fetch.error or OriginError("origin body truncated")
+        if fetch.state is not FetchState.STREAMING:
+            break
+        await fetch.wait_progress()
+    if chunked:
+        conn.write(b"0\r\n\r\n")
+    return pos

@@ -1,0 +1,85 @@
+"""A preforked edge worker: ``python -m openfront.edge.worker CONFIG PORT INDEX N CTL REPLY READY``.
+
+Started only by the master in ``openfront.edge.server``; it answers the master's control
+messages (invalidate, metrics, status) one JSON line per message on the reply pipe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from openfront.config import OpenFrontConfig
+from openfront.config.load import load_config
+from openfront.edge.server import RunningEdge, _install_loop, reuseport_socket, split_addr
+
+
+def _stop(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_result(None)
+
+
+async def _control(edge: RunningEdge, ctl_fd: int, reply_fd: int) -> None:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(ctl_fd, "rb", buffering=0)
+    )
+    env = edge.env
+    while True:
+        line = await reader.readline()
+        if not line:
+            return  # the master is gone
+        msg = json.loads(line)
+        reply: dict[str, Any]
+        try:
+            op = msg.get("op")
+            if op == "invalidate":
+                reply = await env.invalidate(msg.get("dist"), list(msg.get("paths", [])))
+            elif op == "metrics":
+                reply = {"snapshot": env.metrics.snapshot()}
+            elif op == "status":
+                reply = env.status()
+            else:
+                reply = {"error": f"unknown op {op!r}"}
+        except LookupError as e:
+            reply = {"error": str(e), "kind": "lookup"}
+        except ValueError as e:
+            reply = {"error": str(e), "kind": "value"}
+        os.write(reply_fd, (json.dumps(reply) + "\n").encode())
+
+
+async def _main(cfg: OpenFrontConfig, argv: list[str]) -> int:
+    _, port, index, count, ctl, reply, ready = argv
+    host, _ = split_addr(cfg.edge.listen)
+    edge = RunningEdge(cfg, share=int(count), worker=int(index))
+    await edge.start(sock=reuseport_socket(host, int(port)), admin=False)
+    os.write(int(ready), b"ready\n")
+    os.close(int(ready))
+    loop = asyncio.get_running_loop()
+    stop = loop.create_future()
+    loop.add_signal_handler(signal.SIGTERM, lambda: _stop(stop))
+    control = asyncio.ensure_future(_control(edge, int(ctl), int(reply)))
+    try:
+        await asyncio.wait([stop, control], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        control.cancel()
+        await edge.close()
+    return 0
+
+
+def main() -> None:
+    # SIGINT goes to the whole process group on Ctrl-C; the master decides when workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    cfg = load_config(Path(sys.argv[1]))
+    _install_loop(cfg)
+    sys.exit(asyncio.run(_main(cfg, sys.argv[1:])))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,330 @@
+"""What `openfront up` runs for now: the demo origin and one edge in front of it.
+
+All state lives under the data dir: origin/ (the sample site), edge.yaml (generated on every
+run), admin-token, cache/, logs/ (access logs), run/ (ready files and each child's output) and
+stack.json.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from openfront._aio import create_task
+from openfront.stack.demo_site import ensure_admin_token, prepare_site
+from openfront.stack.stackfile import StackFile
+from openfront.stack.supervisor import ServiceSpec, ServiceStartError, Supervisor
+
+DEMO_PORTS = {"origin": 8000, "edge": 8080, "admin": 9090}
+DISTRIBUTION_ID = "EDEMOSTACK"
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+USE_ORIGIN_CACHE_CONTROL_HEADERS = "83da9c7e-98b4-4e11-a168-04f0df8e2c65"
+ALL_METHODS = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
+
+
+@dataclass(frozen=True, slots=True)
+class DemoOptions:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    free_ports: bool = False  # every service on a free port instead of DEMO_PORTS
+
+
+@dataclass(frozen=True, slots=True)
+class DemoLayout:
+    data_dir: Path
+
+    @property
+    def origin_root(self) -> Path:
+        return self.data_dir / "origin"
+
+    @property
+    def edge_config(self) -> Path:
+        return self.data_dir / "edge.yaml"
+
+    @property
+    def admin_token(self) -> Path:
+        return self.data_dir / "admin-token"
+
+    @property
+    def cache(self) -> Path:
+        return self.data_dir / "cache"
+
+    @property
+    def logs(self) -> Path:
+        return self.data_dir / "logs"
+
+    @property
+    def run(self) -> Path:
+        return self.data_dir / "run"
+
+    @property
+    def stack_file(self) -> Path:
+        return self.data_dir / "stack.json"
+
+
+def pick_ports(host: str, *, free: bool, warn: Callable[[str], None]) -> dict[str, int]:
+    """The demo's usual ports, or free ones: for every usual port already taken, and for all
+    of them when `free` is set. The probe sockets stay open until all are chosen, so the
+    kernel hands out three different ports."""
+    probes: list[socket.socket] = []
+    chosen: dict[str, int] = {}
+    try:
+        for name, usual in DEMO_PORTS.items():
+            probe = _bind(host, 0 if free else usual)
+            if probe is None:
+                probe = _bind(host, 0)
+                if probe is None:
+                    raise OSError(f"cannot bind any port on {host}")
+                port = probe.getsockname()[1]
+                warn(f"port {usual} ({name}) is in use; using {port} instead")
+            probes.append(probe)
+            chosen[name] = probe.getsockname()[1]
+    finally:
+        for probe in probes:
+            probe.close()
+    return chosen
+
+
+def _bind(host: str, port: int) -> socket.socket | None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        return None
+    return sock
+
+
+def hostport(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def demo_config(layout: DemoLayout, host: str, ports: dict[str, int], token: str) -> dict[str, Any]:
+    """The edge.yaml document: edge settings plus one CloudFront-shaped demo distribution."""
+    return {
+        "edge": {
+            "listen": hostport(host, ports["edge"]),
+            "workers": 1,
+            "admin": {"listen": hostport(host, ports["admin"]), "token": token},
+            "cache": {"disk_path": str(layout.cache)},
+            "logs": {"path": str(layout.logs)},
+        },
+        "distributions": [
+            {"Id": DISTRIBUTION_ID, "DistributionConfig": _distribution(host, ports)}
+        ],
+    }
+
+
+def _distribution(host: str, ports: dict[str, int]) -> dict[str, Any]:
+    return {
+        "Comment": "OpenFront demo: the sample site from the demo origin",
+        "Enabled": True,
+        "Aliases": ["localhost", "demo.openfront.localhost"],
+        "DefaultRootObject": "index.html",
+        "Origins": [
+            {
+                "Id": "demo-origin",
+                "DomainName": host,
+                "CustomOriginConfig": {
+                    "HTTPPort": ports["origin"],
+                    "OriginProtocolPolicy": "http-only",
+                },
+            }
+        ],
+        "DefaultCacheBehavior": {
+            "TargetOriginId": "demo-origin",
+            "ViewerProtocolPolicy": "allow-all",
+            # The origin's Cache-Control decides (see origin/_headers.json); no header, no cache.
+            "CachePolicyId": USE_ORIGIN_CACHE_CONTROL_HEADERS,
+            "AllowedMethods": ALL_METHODS,
+        },
+        "CacheBehaviors": [
+            {
+                "PathPattern": "/static/*",
+                "TargetOriginId": "demo-origin",
+                "ViewerProtocolPolicy": "allow-all",
+                "CachePolicyId": CACHING_OPTIMIZED,
+                "Compress": True,
+            },
+            {
+                "PathPattern": "/api/*",
+                "TargetOriginId": "demo-origin",
+                "ViewerProtocolPolicy": "allow-all",
+                "CachePolicyId": CACHING_DISABLED,
+                "AllowedMethods": ALL_METHODS,
+            },
+        ],
+    }
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only the owner can read (it holds the admin token)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+
+
+def prepare(options: DemoOptions, warn: Callable[[str], None]) -> tuple[DemoLayout, dict[str, int]]:
+    """Lay out the data dir and write edge.yaml; returns the layout and the chosen ports."""
+    layout = DemoLayout(options.data_dir.resolve())
+    for folder in (layout.data_dir, layout.cache, layout.logs, layout.run):
+        folder.mkdir(parents=True, exist_ok=True)
+    prepare_site(layout.origin_root)
+    token = ensure_admin_token(layout.admin_token)
+    ports = pick_ports(options.host, free=options.free_ports, warn=warn)
+    document = demo_config(layout, options.host, ports, token)
+    header = "# Generated by `openfront up` on every start; edit a copy and run `openfront edge`.\n"
+    write_private(layout.edge_config, header + yaml.safe_dump(document, sort_keys=False))
+    return layout, ports
+
+
+def specs(layout: DemoLayout, host: str, ports: dict[str, int]) -> list[ServiceSpec]:
+    origin_args = ("origin", "--root", str(layout.origin_root), "--listen")
+    return [
+        ServiceSpec(
+            "origin", (*origin_args, hostport(host, ports["origin"])), _log(layout, "origin")
+        ),
+        ServiceSpec("edge", ("edge", "--config", str(layout.edge_config)), _log(layout, "edge")),
+    ]
+
+
+def _log(layout: DemoLayout, name: str) -> Path:
+    return layout.run / f"{name}.log"
+
+
+class DemoStack:
+    """Starts the demo's services, keeps stack.json current, stops on SIGINT/SIGTERM."""
+
+    def __init__(self, options: DemoOptions, console: Console) -> None:
+        self.options = options
+        self.console = console
+        self.stack: StackFile | None = None
+        self.names: list[str] = []
+
+    def _warn(self, message: str) -> None:
+        self.console.print(Text(message, style="yellow"))
+
+    def _ready(self, name: str, info: dict[str, Any]) -> None:
+        assert self.stack is not None
+        extra = {k: v for k, v in info.items() if k not in ("url", "pid")}
+        self.stack.set(name, url=str(info["url"]), pid=int(info["pid"]), **extra)
+
+    def _down(self, name: str, message: str) -> None:
+        assert self.stack is not None
+        self.stack.remove(name)
+        self._warn(f"{name}: {message}")
+
+    async def run(self) -> int:
+        layout, ports = prepare(self.options, self._warn)
+        self.stack = StackFile(layout.stack_file)
+        supervisor = Supervisor(layout.run, on_ready=self._ready, on_down=self._down)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            started = await self._start_all(
+                supervisor, specs(layout, self.options.host, ports), stop
+            )
+            if started:
+                print_welcome(self.console, layout, supervisor)
+                await stop.wait()
+            return 0 if started else 1
+        finally:
+            self.console.print("stopping…")
+            await supervisor.stop()
+            for name in reversed(self.names):
+                self.stack.remove(name)
+            self.console.print("stopped")
+
+    async def _start_all(
+        self, supervisor: Supervisor, services: list[ServiceSpec], stop: asyncio.Event
+    ) -> bool:
+        for spec in services:
+            self.names.append(spec.name)
+            starting = create_task(supervisor.start(spec), name=f"start-{spec.name}")
+            stopping = create_task(stop.wait(), name="stop-wait")
+            await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not starting.done():
+                starting.cancel()
+                with contextlib.suppress(asyncio.CancelledError, ServiceStartError):
+                    await starting
+                return False
+            try:
+                starting.result()
+            except ServiceStartError as exc:
+                self.console.print(Text(f"error: {exc}", style="red"))
+                return False
+        return True
+
+
+def openfront_command() -> str:
+    """How to call the CLI from this shell: `openfront` if on PATH, else the venv's script."""
+    if shutil.which("openfront"):
+        return "openfront"
+    script = Path(sys.executable).parent / "openfront"
+    if script.exists():
+        with contextlib.suppress(ValueError):
+            return str(script.relative_to(Path.cwd()))
+        return str(script)
+    return f"{sys.executable} -m openfront"
+
+
+def _shell_path(path: Path) -> str:
+    with contextlib.suppress(ValueError):
+        return str(path.relative_to(Path.cwd()))
+    return str(path)
+
+
+def print_welcome(console: Console, layout: DemoLayout, supervisor: Supervisor) -> None:
+    edge, origin = supervisor.ready_info("edge"), supervisor.ready_info("origin")
+    url, admin = str(edge["url"]), str(edge.get("admin_url", ""))
+    table = Table(title="OpenFront demo stack", title_justify="left")
+    for column in ("service", "URL", "pid"):
+        table.add_column(column)
+    table.add_row("edge", url, str(supervisor.pid("edge")))
+    table.add_row("edge admin", admin, str(supervisor.pid("edge")))
+    table.add_row("origin", str(origin["url"]), str(supervisor.pid("origin")))
+    console.print(table)
+    token = _shell_path(layout.admin_token)
+    tries = [
+        ("Fetch a page twice: X-Cache says Miss, then Hit", f"curl -i {url}/index.html"),
+        (
+            "A byte range of the 2 MiB sample",
+            f"curl -i -H 'Range: bytes=0-99' {url}/video/sample.bin",
+        ),
+        ("Never cached (/api/*)", f"curl -i {url}/api/status.json"),
+        ("Any method reaches the origin", f"curl -i -X POST --data hello {url}/_echo"),
+        (
+            "Invalidate, then fetch again (Miss)",
+            f"{openfront_command()} invalidate --admin {admin} --token-file {token} /index.html",
+        ),
+        ("Metrics (Prometheus)", f"curl {admin}/metrics"),
+    ]
+    console.print("Try:")
+    for label, command in tries:
+        console.print(Text(f"  # {label}", style="dim"))
+        console.print(Text(f"  {command}", style="bold"))
+    stack, run = _shell_path(layout.stack_file), _shell_path(layout.run)
+    console.print(f"Services are listed in {stack}; their output is in {run}/.")
+    console.print("Press Ctrl-C to stop.")
