@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.client import load
-from bench.servers import HOST, HOT_SIZE, BenchError, Server, get, is_hit, tree_pids
+from bench.servers import HOST, HOT_SIZE, BenchError, Server, get, is_hit
 
 WARMUP_OBJECTS = 500
 
@@ -24,6 +24,27 @@ class TreeMemory:
     pids: int
     rss: int
     pss: int
+
+
+def tree_pids(root: int) -> list[int]:
+    """The pid and all its descendants, from /proc/*/stat parent links."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The command name may contain spaces and parentheses: fields start after the last ')'.
+        ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    pids, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        pids.append(pid)
+        todo.extend(children.get(pid, []))
+    return pids
 
 
 def _kib_field(text: str, name: str) -> int:

@@ -97,10 +97,17 @@ def _signal_group(pgid: int, sig: signal.Signals) -> None:
         os.killpg(pgid, sig)
 
 
-def spawn(name: str, argv: list[str], log: Path, env: Mapping[str, str] | None = None) -> Server:
+def spawn(
+    name: str,
+    argv: list[str],
+    log: Path,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Server:
     with log.open("ab") as out:
         proc = subprocess.Popen(
             argv,
+            cwd=cwd,
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -343,8 +350,10 @@ def start_ours(tmp: Path, origin_port: int, workers: int, cpus: str | None) -> S
         "--workers",
         str(workers),
     ]
-    log = tmp / f"ours-{workers}w-{time.monotonic_ns()}.log"
-    server = spawn("ours", pinned(cpus, argv), log)
+    home = tmp / f"ours-{workers}w-{time.monotonic_ns()}"
+    home.mkdir(parents=True)
+    # Run inside its own temp dir so any state the edge keeps at relative default paths stays there.
+    server = spawn("ours", pinned(cpus, argv), home / "edge.log", cwd=home)
     server.port, server.workers, server.cpus = port, workers, cpus
     return ready_or_stop(server)
 
@@ -362,27 +371,6 @@ def is_hit(name: str, reply: Reply) -> bool:
     if name == "varnish":
         return len(reply.headers.get("x-varnish", "").split()) == 2
     raise BenchError(f"unknown contender {name!r}")
-
-
-def tree_pids(root: int) -> list[int]:
-    """The pid and all its descendants, from /proc/*/stat parent links."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # The command name may contain spaces and parentheses: fields start after the last ')'.
-        ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    pids, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        pids.append(pid)
-        todo.extend(children.get(pid, []))
-    return pids
 
 
 @contextlib.contextmanager

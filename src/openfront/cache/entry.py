@@ -33,6 +33,8 @@ class EntryMeta:
     stored_at: float = 0.0  # when this copy entered the cache; invalidations compare against it
     # The stored header block serialised once for the wire (not persisted; rebuilt on load).
     wire: bytes = b""
+    # Status line + wire + Content-Length of the whole stored body (not persisted).
+    head: bytes = b""
 
     def age(self, now: float) -> float:
         return self.initial_age + (now - self.response_time)

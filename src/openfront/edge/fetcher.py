@@ -159,7 +159,7 @@ class Fetcher:
                 beh,
                 req,
                 method="GET",
-                request_id=ctx.rid,
+                request_id=ctx.rid.decode(),
                 via=env.identity.via,
                 accept_encoding=ck.accept_encoding,
                 cacheable=True,

@@ -29,14 +29,17 @@ from openfront.cache.policy import Behavior, Distribution
 from openfront.cache.vary import secondary_key, vary_values
 from openfront.edge.fetch import Fetch, FetchState
 from openfront.edge.fetcher import VARY_MARKER, Fetcher
+from openfront.edge.keymemo import KeyMemo
 from openfront.edge.passthrough import forward
 from openfront.edge.protocol import Connection
 from openfront.edge.request import Request
 from openfront.edge.respond import EdgeIdentity, RequestIds, error_body, status_line
 from openfront.edge.serve import (
     Plan,
+    full_head,
     head_bytes,
     plan_response,
+    stored_head,
     stream_from_fetch,
     stream_unknown_length,
     write_stored,
@@ -64,7 +67,7 @@ class Ctx:
 
     conn: Connection
     req: Request
-    rid: str
+    rid: bytes
     dist: DistRuntime | None
     result: str = "Miss"
     detail: str = ""
@@ -93,6 +96,8 @@ class Edge:
         self.dists: list[DistRuntime] = []
         self.by_host: dict[str, DistRuntime] = {}
         self.default: DistRuntime | None = None
+        self.keys = KeyMemo()
+        self._hit_prefix = self.identity.prefix("Hit")
         self.set_distributions(env.distributions)
 
     def set_distributions(self, dists: list[Distribution]) -> None:
@@ -106,60 +111,79 @@ class Edge:
         # With one distribution every Host reaches it (the quick mode and the demo); with several,
         # a Host must name one of their aliases.
         self.default = runtimes[0] if len(runtimes) == 1 else None
+        self.keys = KeyMemo()
 
     # -- entry point -----------------------------------------------------------------------
     def handle(self, conn: Connection, req: Request) -> Coroutine[Any, Any, None] | None:
-        ctx = Ctx(conn, req, self.ids.next(), None)
-        host = req.header("host") or ""
-        d = self.by_host.get(_strip_port(host).lower(), self.default)
+        host = req.lookup.get("host") or ""
+        d = self.by_host.get(_strip_port(host).lower(), self.default) if self.by_host else None
         if d is None:
-            self.error(ctx, 403, "InvalidRequest")
-            return None
-        ctx.dist = d
+            d = self.default
+            if d is None:
+                self.error(Ctx(conn, req, self.ids.next(), None), 403, "InvalidRequest")
+                return None
         beh = d.selector.select(req.path)
         method = req.method
         if method not in beh.allowed_methods:
             self.error(
-                ctx,
+                Ctx(conn, req, self.ids.next(), d),
                 403,
                 "InvalidRequestMethod",
                 "This distribution is not configured "
                 "to allow the HTTP request method that was used.",
             )
             return None
-        if method in _CACHEABLE_METHODS:
-            if req.has_body:
-                # CloudFront refuses a GET/HEAD with a body (a smuggling vector through caches).
-                self.error(ctx, 403, "InvalidRequest")
-                return None
-            ck = self._key(req, host, beh)
-            full = d.prefix + ck.key
-            obj = self.memory.get(full)
-            if obj is not None:
-                meta = obj.meta
-                if meta.status == VARY_MARKER:
-                    full = secondary_key(full, meta.vary, vary_values(meta.vary, req.header))
-                    obj = self.memory.get(full)
-                    meta = obj.meta if obj is not None else meta
-                if obj is not None and meta.status != VARY_MARKER:
-                    now = time.time()
-                    if meta.is_fresh(now):
-                        ctx.result = "Hit"
+        if method != "GET" and method != "HEAD":
+            return self._forward(Ctx(conn, req, self.ids.next(), d), beh)
+        if req.has_body:
+            # CloudFront refuses a GET/HEAD with a body (a smuggling vector through caches).
+            self.error(Ctx(conn, req, self.ids.next(), d), 403, "InvalidRequest")
+            return None
+        ck, full = self.keys.get(req, host, beh, d.prefix)
+        obj = self.memory.get(full)
+        if obj is not None:
+            meta = obj.meta
+            if meta.status == VARY_MARKER:
+                full = secondary_key(full, meta.vary, vary_values(meta.vary, req.lookup.get))
+                obj = self.memory.get(full)
+                meta = obj.meta if obj is not None else meta
+            if obj is not None and meta.status != VARY_MARKER:
+                now = time.time()
+                age = meta.initial_age + (now - meta.response_time)
+                if age < meta.ttl:
+                    if req.conditional:
+                        ctx = Ctx(conn, req, self.ids.next(), d, "Hit")
                         self.serve_stored(ctx, meta, obj.body, now)
-                        return None
-            return self._cached(ctx, beh, ck, full)
-        return self._forward(ctx, beh)
+                    else:
+                        self._plain_hit(conn, req, d, meta, obj.body, age)
+                    return None
+        return self._cached(Ctx(conn, req, self.ids.next(), d), beh, ck, full)
 
-    def _key(self, req: Request, host: str, beh: Behavior) -> CacheKey:
-        return cache_key(
-            host=host,
-            path=req.path,
-            query=req.query,
-            method=req.method,
-            header=req.header,
-            cookie_header=req.header("cookie"),
-            policy=beh.key,
-        )
+    def _plain_hit(
+        self,
+        conn: Connection,
+        req: Request,
+        d: DistRuntime,
+        meta: EntryMeta,
+        body: bytes,
+        age: float,
+    ) -> None:
+        """The hot path: a fresh memory-tier object, no conditionals, no range."""
+        rid = self.ids.next()
+        head = meta.head or full_head(meta)
+        tail = self._hit_prefix + rid + b"\r\nAge: %d\r\n" % age
+        if not req.keep_alive:
+            tail += b"Connection: close\r\n"
+        elif req.version == "1.0":
+            tail += b"Connection: keep-alive\r\n"
+        if req.method == "HEAD":
+            conn.write(head + tail + b"\r\n")
+            sent = 0
+        else:
+            conn.writelines([head + tail + b"\r\n", body])
+            sent = len(body)
+        self.env.record_request(d.dist.id, req, conn.scheme, rid, meta.status, "Hit", sent)
+        conn.finish(True)
 
     # -- cacheable requests ------------------------------------------------------------------
     async def _cached(self, ctx: Ctx, beh: Behavior, ck: CacheKey, full: bytes) -> None:
@@ -271,7 +295,7 @@ class Edge:
     # -- serving stored objects --------------------------------------------------------------
     def serve_stored(self, ctx: Ctx, meta: EntryMeta, body: bytes | memoryview, now: float) -> None:
         plan = plan_response(ctx.req, meta, meta.body_size, self.max_ranges)
-        head = head_bytes(meta, plan, self._per_request(ctx, meta.age(now)))
+        head = stored_head(meta, plan, self._per_request(ctx, meta.age(now)))
         ctx.status = plan.status
         self._note_range(ctx, plan)
         ctx.sent = write_stored(ctx.conn, head, plan, body)
@@ -291,15 +315,15 @@ class Edge:
             ctx.range_end = plan.ranges[-1][1]
 
     def _per_request(self, ctx: Ctx, age: float | None) -> bytes:
-        ident = self.identity
-        parts = [ident.x_cache(ctx.result), ident.tail, b"X-Amz-Cf-Id: ", ctx.rid.encode(), b"\r\n"]
+        out = self.identity.prefix(ctx.result) + ctx.rid + b"\r\n"
         if age is not None:
-            parts.append(b"Age: %d\r\n" % max(0, int(age)))
-        if not ctx.req.keep_alive:
-            parts.append(b"Connection: close\r\n")
-        elif ctx.req.version == "1.0":
-            parts.append(b"Connection: keep-alive\r\n")
-        return b"".join(parts)
+            out += b"Age: %d\r\n" % (age if age > 0 else 0)
+        req = ctx.req
+        if not req.keep_alive:
+            out += b"Connection: close\r\n"
+        elif req.version == "1.0":
+            out += b"Connection: keep-alive\r\n"
+        return out
 
     # -- pass-through -------------------------------------------------------------------------
     def _forward(

@@ -37,7 +37,7 @@ async def forward(
                 beh,
                 req,
                 method=req.method,
-                request_id=ctx.rid,
+                request_id=ctx.rid.decode(),
                 via=edge.identity.via,
                 accept_encoding=None,
                 cacheable=False,

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections import deque
 from collections.abc import Callable, Coroutine
+from time import monotonic as _monotonic
 from typing import TYPE_CHECKING, Any
 
 import httptools
@@ -36,25 +36,32 @@ class Connection(asyncio.Protocol):
     __slots__ = (
         "_busy",
         "_client",
+        "_closing",
+        "_conditional",
         "_drain_waiter",
         "_error",
         "_header_bytes",
-        "_header_name",
-        "_headers",
-        "_idle_handle",
+        "_hmap",
         "_limits",
         "_loop",
+        "_max_header_bytes",
+        "_max_headers",
+        "_max_request_line",
+        "_nheaders",
         "_on_error",
         "_on_request",
         "_parser",
         "_pending",
         "_read_paused",
         "_started",
-        "_timeout_handle",
+        "_sweeper",
         "_url",
+        "_write",
         "_write_paused",
         "closed",
         "current",
+        "deadline",
+        "deadline_is_idle",
         "scheme",
         "transport",
     )
@@ -64,27 +71,37 @@ class Connection(asyncio.Protocol):
         on_request: Handler,
         on_error: ErrorResponder,
         limits: LimitsConfig,
+        sweeper: Sweeper,
         scheme: str = "http",
     ) -> None:
+        self._sweeper = sweeper
         self._on_request = on_request
         self._on_error = on_error
         self._limits = limits
+        self._max_header_bytes = limits.max_header_bytes
+        self._max_headers = limits.max_headers
+        self._max_request_line = limits.max_request_line
         self._loop = asyncio.get_running_loop()
         self._parser = httptools.HttpRequestParser(self)
         self._url = b""
-        self._headers: list[tuple[str, str]] = []
-        self._header_name = b""
+        self._hmap: dict[str, str] = {}
+        self._nheaders = 0
+        self._conditional = False
         self._header_bytes = 0
         self._pending: deque[Request] = deque()
         self._busy = False
         self._read_paused = False
         self._write_paused = False
         self._drain_waiter: asyncio.Future[None] | None = None
-        self._timeout_handle: asyncio.TimerHandle | None = None
-        self._idle_handle: asyncio.TimerHandle | None = None
+        # One deadline per connection, checked by the shared Sweeper: arming a loop timer per
+        # request costs more than the rest of a cache hit.
+        self.deadline = 0.0
+        self.deadline_is_idle = False
         self._client: tuple[str, int] = ("-", 0)
         self._error = False
         self._started = False  # a response to the current request has begun
+        self._closing = True  # until connection_made; then set by close(), abort(), lost
+        self._write: Callable[[bytes | memoryview], None] = _no_write
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self.current: Request | None = None
@@ -94,14 +111,19 @@ class Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
+        self._write = transport.write
+        self._closing = False
         peer = transport.get_extra_info("peername")
         if isinstance(peer, tuple):
             self._client = (str(peer[0]), int(peer[1]))
         self._arm_header_timeout()
+        self._sweeper.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
-        self._cancel_timers()
+        self._closing = True
+        self._sweeper.discard(self)
+        self.deadline = 0.0
         err = ConnectionResetError("viewer closed the connection")
         for req in (self.current, *self._pending):
             if req is not None and req.body is not None:
@@ -136,36 +158,42 @@ class Connection(asyncio.Protocol):
         self._wake_drain()
 
     # -- httptools callbacks ---------------------------------------------------------------
-    def on_message_begin(self) -> None:
-        self._url = b""
-        self._headers = []
-        self._header_bytes = 0
-        if self._timeout_handle is None:
-            self._arm_header_timeout()
-        if self._idle_handle is not None:
-            self._idle_handle.cancel()
-            self._idle_handle = None
-
+    # No on_message_begin: httptools skips callbacks a protocol does not define, and the first
+    # piece of the URL marks a new request just as well.
     def on_url(self, url: bytes) -> None:
+        if not self._url:
+            self._hmap = {}
+            self._nheaders = 0
+            self._conditional = False
+            self._header_bytes = 0
+            if self.deadline_is_idle or not self.deadline:
+                self._arm_header_timeout()
         self._url += url
-        if len(self._url) > self._limits.max_request_line:
+        if len(self._url) > self._max_request_line:
             raise _LimitExceeded(414, "Request-URI too long")
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._header_bytes += len(name) + len(value) + 4
-        if self._header_bytes + len(self._url) > self._limits.max_header_bytes:
+        hb = self._header_bytes = self._header_bytes + len(name) + len(value) + 4
+        n_headers = self._nheaders = self._nheaders + 1
+        if hb + len(self._url) > self._max_header_bytes or n_headers > self._max_headers:
             raise _LimitExceeded(431, "Request header fields too large")
-        if len(self._headers) >= self._limits.max_headers:
-            raise _LimitExceeded(431, "Too many request header fields")
-        self._headers.append((name.decode("latin-1").lower(), value.decode("latin-1")))
+        n = name.decode("latin-1").lower()
+        v = value.decode("latin-1")
+        hmap = self._hmap
+        prev = hmap.get(n)
+        if prev is None:
+            hmap[n] = v
+            if n[0] in "ir" and (n == "range" or n.startswith("if-")):
+                self._conditional = True
+        else:
+            # RFC 9110 §5.3: repeated field lines combine with commas (cookies with "; ").
+            hmap[n] = prev + ("; " if n == "cookie" else ", ") + v
 
     def on_headers_complete(self) -> None:
-        if self._timeout_handle is not None:
-            self._timeout_handle.cancel()
-            self._timeout_handle = None
+        self.deadline = 0.0
         p = self._parser
         version = p.get_http_version()
-        if version not in ("1.1", "1.0"):
+        if version != "1.1" and version != "1.0":
             raise _LimitExceeded(505, "HTTP version not supported")
         try:
             target = self._url.decode("ascii")
@@ -174,36 +202,42 @@ class Connection(asyncio.Protocol):
         if not target.startswith("/"):
             # absolute-form and authority-form are for forward proxies, not a CDN.
             raise _LimitExceeded(400, "Bad request target")
-        path, _, query = target.partition("?")
-        path = path.partition("#")[0]
-        headers = self._headers
-        method = p.get_method().decode("ascii")
+        if "?" in target or "#" in target:
+            path, _, query = target.partition("?")
+            path = path.partition("#")[0]
+        else:
+            path, query = target, ""
+        hmap = self._hmap
+        client = self._client
         req = Request(
-            method=method,
-            target=target,
-            path=path,
-            query=query,
-            version=version,
-            headers=headers,
-            keep_alive=p.should_keep_alive(),
-            client_ip=self._client[0],
-            client_port=self._client[1],
-            start=self._loop.time(),
-            wall_start=time.time(),
-            header_bytes=self._header_bytes + len(self._url),
+            p.get_method().decode("ascii"),
+            target,
+            path,
+            query,
+            version,
+            hmap,
+            p.should_keep_alive(),
+            client[0],
+            client[1],
+            _monotonic(),
+            self._header_bytes + len(self._url),
+            self._conditional,
         )
-        if version == "1.1" and req.header("host") is None:
+        self._url = b""
+        if "host" not in hmap and version == "1.1":
             raise _LimitExceeded(400, "Missing Host header")
-        cl = req.header("content-length")
+        cl = hmap.get("content-length")
         if cl is not None:
             req.content_length = int(cl)
-        req.chunked = req.header("transfer-encoding") is not None
+        if "transfer-encoding" in hmap:
+            req.chunked = True
         if req.chunked or (req.content_length or 0) > 0:
             req.has_body = True
             req.body = RequestBody(self._pause_reading, self._resume_reading)
-        self._pending.append(req)
-        if not self._busy:
-            self._next()
+        if self._busy or self._pending:
+            self._pending.append(req)
+        else:
+            self._dispatch(req)
 
     def on_body(self, body: bytes) -> None:
         req = self._pending[-1] if self._pending else self.current
@@ -217,21 +251,22 @@ class Connection(asyncio.Protocol):
 
     # -- request dispatch ------------------------------------------------------------------
     def _next(self) -> None:
-        while self._pending and not self.closed:
-            req = self._pending.popleft()
-            self.current = req
-            self._busy = True
-            try:
-                coro = self._on_request(self, req)
-            except Exception:
-                _log.exception("request handler failed")
-                self._busy = False
-                self._fail(500, "Internal error")
-                return
-            if coro is None:
-                continue  # answered synchronously; finish() already ran
-            create_task(self._run(coro))
+        while self._pending and not self.closed and not self._busy:
+            self._dispatch(self._pending.popleft())
+
+    def _dispatch(self, req: Request) -> None:
+        self.current = req
+        self._busy = True
+        try:
+            coro = self._on_request(self, req)
+        except Exception:
+            _log.exception("request handler failed")
+            self._busy = False
+            self._fail(500, "Internal error")
             return
+        if coro is not None:
+            create_task(self._run(coro))
+        # else: answered synchronously; finish() already ran
 
     async def _run(self, coro: Coroutine[Any, Any, None]) -> None:
         try:
@@ -264,21 +299,21 @@ class Connection(asyncio.Protocol):
             self._resume_reading()
         if self._pending:
             self._loop.call_soon(self._next)
-        elif self._idle_handle is None and not self.closed:
-            self._idle_handle = self._loop.call_later(self._limits.idle_timeout, self.close)
+        elif not self.closed:
+            self.deadline = self._sweeper.now + self._limits.idle_timeout
+            self.deadline_is_idle = True
 
     # -- writing -----------------------------------------------------------------------------
     def write(self, data: bytes | memoryview) -> None:
-        t = self.transport
-        if t is not None and not t.is_closing():
+        if not self._closing:
             self._started = True
-            t.write(data)
+            self._write(data)
 
     def writelines(self, data: list[bytes | memoryview]) -> None:
-        t = self.transport
-        if t is not None and not t.is_closing():
+        # Python 3.11's writelines joins the list anyway; small responses go out as one write.
+        if not self._closing:
             self._started = True
-            t.writelines(data)
+            self._write(b"".join(data))
 
     @property
     def write_paused(self) -> bool:
@@ -302,11 +337,13 @@ class Connection(asyncio.Protocol):
             w.set_result(None)
 
     def close(self) -> None:
+        self._closing = True
         if self.transport is not None and not self.transport.is_closing():
             self.transport.close()
         self._cancel_timers()
 
     def abort(self) -> None:
+        self._closing = True
         if self.transport is not None:
             self.transport.abort()
         self.closed = True
@@ -338,18 +375,61 @@ class Connection(asyncio.Protocol):
             self.transport.resume_reading()
 
     def _arm_header_timeout(self) -> None:
-        self._timeout_handle = self._loop.call_later(self._limits.header_timeout, self._on_timeout)
+        self.deadline = self._sweeper.now + self._limits.header_timeout
+        self.deadline_is_idle = False
 
-    def _on_timeout(self) -> None:
-        self._timeout_handle = None
-        if not self._busy:
+    def on_deadline(self) -> None:
+        self.deadline = 0.0
+        if self.deadline_is_idle:
+            self.close()
+        elif not self._busy:
             self._fail(408, "Request timeout")
 
     def _cancel_timers(self) -> None:
-        for h in (self._timeout_handle, self._idle_handle):
-            if h is not None:
-                h.cancel()
-        self._timeout_handle = self._idle_handle = None
+        self.deadline = 0.0
+
+
+def _no_write(data: bytes | memoryview) -> None:
+    pass
+
+
+class Sweeper:
+    """Checks every connection's deadline a few times per timeout period.
+
+    Timeouts are approximate by at most one interval, which is a quarter of the shortest one.
+    """
+
+    def __init__(self, limits: LimitsConfig) -> None:
+        self._conns: set[Connection] = set()
+        self._interval = max(0.01, min(1.0, limits.header_timeout / 4, limits.idle_timeout / 4))
+        self._handle: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # A coarse clock for deadlines, refreshed every tick: reading the clock per request
+        # costs more than deadlines this coarse need.
+        self.now = _monotonic()
+
+    def add(self, conn: Connection) -> None:
+        self._conns.add(conn)
+        if self._handle is None:
+            self.now = _monotonic()
+            self._loop = asyncio.get_running_loop()
+            self._handle = self._loop.call_later(self._interval, self._tick)
+
+    def discard(self, conn: Connection) -> None:
+        self._conns.discard(conn)
+
+    def _tick(self) -> None:
+        loop = self._loop
+        assert loop is not None
+        now = self.now = _monotonic()
+        for conn in [c for c in self._conns if c.deadline and c.deadline <= now]:
+            conn.on_deadline()
+        self._handle = loop.call_later(self._interval, self._tick) if self._conns else None
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
 
 
 class _LimitExceeded(Exception):

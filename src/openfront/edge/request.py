@@ -3,42 +3,78 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 
 
-@dataclass(slots=True, eq=False)
 class Request:
-    method: str
-    target: str  # the raw request-target (origin-form)
-    path: str
-    query: str  # without "?"; "" when absent
-    version: str  # "1.1" or "1.0"
-    headers: list[tuple[str, str]]  # names lower-cased, in order
-    keep_alive: bool
-    client_ip: str
-    client_port: int
-    start: float  # loop.time() when the head was complete
-    wall_start: float  # time.time() at the same moment, for logs
-    header_bytes: int
-    has_body: bool = False  # Content-Length > 0 or chunked
-    content_length: int | None = None
-    chunked: bool = False
-    body: RequestBody | None = None
-    _lookup: dict[str, str] | None = field(default=None, repr=False)
+    """One viewer request. Header names are lower-case; ``lookup`` joins repeated fields."""
+
+    __slots__ = (
+        "body",
+        "chunked",
+        "client_ip",
+        "client_port",
+        "conditional",
+        "content_length",
+        "has_body",
+        "header_bytes",
+        "keep_alive",
+        "lookup",
+        "method",
+        "path",
+        "query",
+        "start",
+        "target",
+        "version",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        target: str,
+        path: str,
+        query: str,
+        version: str,
+        lookup: dict[str, str],
+        keep_alive: bool,
+        client_ip: str,
+        client_port: int,
+        start: float,
+        header_bytes: int,
+        conditional: bool = False,
+    ) -> None:
+        self.method = method
+        self.target = target  # the raw request-target (origin-form)
+        self.path = path
+        self.query = query  # without "?"; "" when absent
+        self.version = version  # "1.1" or "1.0"
+        self.keep_alive = keep_alive
+        self.client_ip = client_ip
+        self.client_port = client_port
+        self.start = start  # loop.time() when the head was complete
+        self.header_bytes = header_bytes
+        self.conditional = conditional  # an If-* or Range header is present
+        # Lower-case name -> value, in the order first sent; repeated field lines are combined
+        # with ", " ("; " for Cookie), as RFC 9110 §5.3 allows.
+        self.lookup = lookup
+        self.has_body = False  # Content-Length > 0 or chunked
+        self.content_length: int | None = None
+        self.chunked = False
+        self.body: RequestBody | None = None
+
+    @property
+    def headers(self) -> list[tuple[str, str]]:
+        return list(self.lookup.items())
 
     def header(self, name: str) -> str | None:
-        """First value of a lower-case header name; repeated fields joined with ", "."""
-        lookup = self._lookup
-        if lookup is None:
-            lookup = {}
-            for n, v in self.headers:
-                prev = lookup.get(n)
-                if prev is not None:
-                    v = prev + ("; " if n == "cookie" else ", ") + v
-                lookup[n] = v
-            self._lookup = lookup
-        return lookup.get(name)
+        """The value of a lower-case header name; repeated fields joined with ", " ("; " for
+        cookies)."""
+        return self.lookup.get(name)
+
+    def wall_start(self) -> float:
+        """The wall-clock time the head was complete (for logs)."""
+        return time.time() - (time.monotonic() - self.start)
 
 
 class RequestBody:

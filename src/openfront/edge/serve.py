@@ -58,6 +58,8 @@ def wire(meta: EntryMeta) -> bytes:
 def plan_response(req: Request, meta: EntryMeta, size: int | None, max_ranges: int) -> Plan:
     """Decide status and byte spans: conditionals first (RFC 9110 §13.2.2), then Range."""
     head = req.method == "HEAD"
+    if not req.conditional:
+        return Plan(meta.status, b"", size or 0, ((0, size - 1),) if size else (), body=not head)
     if meta.status == 200 or meta.status == 206:
         pre = evaluate_preconditions(
             req.method,
@@ -111,6 +113,20 @@ def _header(headers: Sequence[tuple[str, str]], name: str) -> str | None:
         if n.lower() == name:
             return v
     return None
+
+
+def full_head(meta: EntryMeta) -> bytes:
+    """Status line, stored fields and Content-Length of a stored object, serialised once."""
+    h = status_line(meta.status) + wire(meta) + b"Content-Length: %d\r\n" % meta.body_size
+    meta.head = h
+    return h
+
+
+def stored_head(meta: EntryMeta, plan: Plan, per_request: bytes) -> bytes:
+    """head_bytes for a stored object, whose whole-body head is serialised once."""
+    if plan.status == meta.status and not plan.extra and plan.replace_type is None:
+        return (meta.head or full_head(meta)) + per_request + b"\r\n"
+    return head_bytes(meta, plan, per_request)
 
 
 def head_bytes(meta: EntryMeta, plan: Plan, per_request: bytes) -> bytes:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from openfront._aio import create_task
 from openfront.edge.admin import AdminHandlers, AdminServer
 from openfront.edge.app import EdgeEnv, protocol_error_responder
-from openfront.edge.protocol import Connection
+from openfront.edge.protocol import Connection, Sweeper
 
 if TYPE_CHECKING:
     from openfront.config import OpenFrontConfig
@@ -62,6 +62,7 @@ class RunningEdge:
         self.admin: AdminServer | None = None
         self.port = 0
         self._flusher: asyncio.TimerHandle | None = None
+        self.sweeper: Sweeper | None = None
 
     async def start(self, *, sock: socket.socket | None = None, admin: bool = True) -> None:
         env = self.env
@@ -71,8 +72,10 @@ class RunningEdge:
         limits = env.limits
         on_error = protocol_error_responder(edge)
 
+        sweeper = self.sweeper = Sweeper(limits)
+
         def factory() -> Connection:
-            return Connection(edge.handle, on_error, limits)
+            return Connection(edge.handle, on_error, limits, sweeper)
 
         if sock is None:
             host, port = split_addr(self.cfg.edge.listen)
@@ -112,6 +115,8 @@ class RunningEdge:
             self._flusher.cancel()
         if self.server is not None:
             self.server.close()
+        if self.sweeper is not None:
+            self.sweeper.close()
         if self.admin is not None:
             await self.admin.close()
         await self.env.close()
