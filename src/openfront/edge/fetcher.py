@@ -23,6 +23,7 @@ from openfront.cache.vary import secondary_key, vary_names, vary_values
 from openfront.edge.fetch import BodySpool, Fetch, FetchState
 from openfront.edge.request import Request
 from openfront.edge.respond import storable_headers
+from openfront.edge.serve import compact, fields
 from openfront.edge.upstream import send
 from openfront.errors import OriginError
 from openfront.http.cache_control import EMPTY
@@ -317,7 +318,7 @@ class Fetcher:
         env = self.env
         primary = fetch.key if meta.vary else None
         if fetch.spool.size <= env.cache.memory_max_object_bytes:
-            env.memory.put(meta.key, meta, fetch.spool.body())
+            env.memory.put(meta.key, compact(meta), fetch.spool.body())
         if primary is not None:
             env.memory.put(primary, self._marker(primary, meta), b"")
         if writer is not None:
@@ -356,7 +357,7 @@ class Fetcher:
     ) -> EntryMeta:
         """RFC 9111 §4.3.4: a 304 updates the stored headers and restarts freshness."""
         env = self.env
-        headers = merge_not_modified(old.headers, storable_headers(fresh_headers))
+        headers = merge_not_modified(fields(old), storable_headers(fresh_headers))
         hget = dict((n.lower(), v) for n, v in headers).get
         cc = effective_cache_control(hget("cache-control"), hget("cdn-cache-control"))
         date = parse_http_date(hget("date"))
@@ -389,7 +390,7 @@ class Fetcher:
             vary=old.vary,
             stored_at=old.stored_at,
         )
-        env.memory.update_meta(meta.key, meta)
+        env.memory.update_meta(meta.key, compact(meta))
         if env.disk is not None:
             await asyncio.to_thread(env.disk.update_meta, meta.key, meta)
         return meta

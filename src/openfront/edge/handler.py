@@ -36,6 +36,7 @@ from openfront.edge.request import Request
 from openfront.edge.respond import EdgeIdentity, RequestIds, error_body, status_line
 from openfront.edge.serve import (
     Plan,
+    compact,
     full_head,
     head_bytes,
     plan_response,
@@ -216,7 +217,14 @@ class Edge:
     async def _lookup(self, full: bytes, req: Request) -> MemoryObject | DiskObject | None:
         obj: MemoryObject | DiskObject | None = self.memory.get(full)
         if obj is None and self.disk is not None:
-            obj = await asyncio.to_thread(self.disk.get, full)
+            found = await asyncio.to_thread(self.disk.get, full)
+            obj = found
+            if found is not None and found.size <= self.env.cache.memory_max_object_bytes:
+                # Promote small disk hits: the next one is answered inline from memory.
+                body = await asyncio.to_thread(found.read)
+                found.close()
+                self.memory.put(full, compact(found.meta), body)
+                obj = self.memory.get(full)
         if obj is not None and obj.meta.status == VARY_MARKER:
             names = obj.meta.vary
             if isinstance(obj, DiskObject):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from openfront.cache.entry import EntryMeta
 from openfront.edge.fetch import Fetch, FetchState
@@ -49,10 +49,48 @@ class Plan:
 
 
 def wire(meta: EntryMeta) -> bytes:
-    w = meta.wire
-    if not w:
-        w = meta.wire = serialise(meta.headers)
+    """The stored header block as sent on the wire."""
+    if meta.wire:
+        return meta.wire
+    if meta.head:
+        # A compacted entry keeps only its head: drop the status line and Content-Length line.
+        start = meta.head.index(b"\r\n") + 2
+        end = meta.head.rindex(b"Content-Length: ")
+        return meta.head[start:end]
+    w = meta.wire = serialise(meta.headers)
     return w
+
+
+def fields(meta: EntryMeta) -> tuple[tuple[str, str], ...]:
+    """The stored header fields; parsed back from the head of a compacted entry."""
+    if meta.headers or not meta.head:
+        return meta.headers
+    out = []
+    for line in wire(meta).decode("latin-1").split("\r\n"):
+        if line:
+            name, _, value = line.partition(": ")
+            out.append((name, value))
+    return tuple(out)
+
+
+def compact(meta: EntryMeta) -> EntryMeta:
+    """A copy for the memory tier holding its headers once, as the serialised head."""
+    head = meta.head or full_head(meta)
+    t = meta.response_time
+    # Times the memory tier never reads again share one float object (24 bytes each otherwise).
+    return replace(
+        meta,
+        headers=(),
+        wire=b"",
+        head=head,
+        request_time=t,
+        stored_at=t,
+        stale_while_revalidate=meta.stale_while_revalidate or _ZERO,
+        stale_if_error=meta.stale_if_error or _ZERO,
+    )
+
+
+_ZERO = 0.0
 
 
 def plan_response(req: Request, meta: EntryMeta, size: int | None, max_ranges: int) -> Plan:
@@ -93,7 +131,7 @@ def plan_response(req: Request, meta: EntryMeta, size: int | None, max_ranges: i
         first, last = spans[0]
         extra = f"Content-Range: {content_range(first, last, size)}\r\n".encode()
         return Plan(206, extra, last - first + 1, spans, body=not head)
-    ctype = _header(meta.headers, "content-type")
+    ctype = _header(fields(meta), "content-type")
     boundary = os.urandom(12).hex()
     mp = multipart_plan(spans, size, ctype, boundary)
     return Plan(
@@ -132,18 +170,18 @@ def stored_head(meta: EntryMeta, plan: Plan, per_request: bytes) -> bytes:
 def head_bytes(meta: EntryMeta, plan: Plan, per_request: bytes) -> bytes:
     """Status line + stored fields (as the plan needs them) + per-request fields + CRLF."""
     if plan.status == 304:
-        fields = serialise([(n, v) for n, v in meta.headers if n.lower() in _NOT_MODIFIED_FIELDS])
-        return status_line(304) + fields + per_request + b"\r\n"
+        kept = serialise([(n, v) for n, v in fields(meta) if n.lower() in _NOT_MODIFIED_FIELDS])
+        return status_line(304) + kept + per_request + b"\r\n"
     if plan.status in (412, 416):
         length = b"Content-Length: 0\r\n"
         return status_line(plan.status) + plan.extra + length + per_request + b"\r\n"
     if plan.replace_type is not None:
-        fields = serialise([(n, v) for n, v in meta.headers if n.lower() != "content-type"])
-        fields += f"Content-Type: {plan.replace_type}\r\n".encode("latin-1")
+        kept = serialise([(n, v) for n, v in fields(meta) if n.lower() != "content-type"])
+        kept += f"Content-Type: {plan.replace_type}\r\n".encode("latin-1")
     else:
-        fields = wire(meta)
+        kept = wire(meta)
     length = b"Content-Length: %d\r\n" % plan.length
-    return status_line(plan.status) + fields + plan.extra + length + per_request + b"\r\n"
+    return status_line(plan.status) + kept + plan.extra + length + per_request + b"\r\n"
 
 
 def write_stored(conn: Connection, head: bytes, plan: Plan, body: bytes | memoryview) -> int:
