@@ -11,7 +11,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from tests.support.client import request
 from tests.support.edge import dist_config, eventually
 from tests.support.origin import Reply, TestOrigin
