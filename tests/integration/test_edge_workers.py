@@ -95,9 +95,12 @@ async def test_prefork_workers_share_port_disk_and_invalidation(tmp_path, origin
             assert (await request(port, path="/w.txt")).status == 200
     finally:
         assert await _stop(proc) == 0
-    for pid in workers[1:]:
-        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(
-            f"/proc/{pid}/status").read_text()  # fmt: skip
+    assert all(_gone(pid) for pid in workers[1:])
+
+
+def _gone(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status")
+    return not status.exists() or "zombie" in status.read_text()
 
 
 @pytest.mark.parametrize("loop", ["uvloop", "asyncio"])
