@@ -37,12 +37,14 @@ from openfront.edge.respond import EdgeIdentity, RequestIds, error_body, status_
 from openfront.edge.serve import (
     Plan,
     compact,
+    expand,
     full_head,
     head_bytes,
     plan_response,
     stored_head,
     stream_from_fetch,
     stream_unknown_length,
+    wire,
     write_stored,
 )
 from openfront.edge.store.disk import DiskObject
@@ -202,11 +204,11 @@ class Edge:
                     return
                 if isinstance(decision, StaleServe):
                     ctx.result = "Hit"
-                    self.fetcher.background_revalidate(ctx, beh, ck, stored.meta.key, meta)
+                    self.fetcher.background_revalidate(ctx, beh, ck, meta.key, expand(meta))
                     await self.serve_object(ctx, stored, now)
                     return
                 assert isinstance(decision, Revalidate)
-                fetch = self.fetcher.join(ctx, beh, ck, full, revalidate=meta)
+                fetch = self.fetcher.join(ctx, beh, ck, full, revalidate=expand(meta))
             else:
                 fetch = self.fetcher.join(ctx, beh, ck, full, revalidate=None)
             await self._from_fetch(ctx, beh, ck, fetch, stored)
@@ -285,8 +287,6 @@ class Edge:
         if fetch.total is None and plan.status == meta.status:
             chunked = req.version == "1.1"
             framing = b"Transfer-Encoding: chunked\r\n" if chunked else b""
-            from openfront.edge.serve import wire
-
             conn.write(status_line(meta.status) + wire(meta) + framing + extra + b"\r\n")
             ctx.status = meta.status
             ctx.sent = (

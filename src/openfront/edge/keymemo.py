@@ -17,7 +17,7 @@ class KeyMemo:
 
     __slots__ = ("_limit", "_memo", "_names")
 
-    def __init__(self, limit: int = 16384) -> None:
+    def __init__(self, limit: int = 4096) -> None:
         self._limit = limit
         self._memo: dict[tuple[object, ...], tuple[CacheKey, bytes]] = {}
         self._names: dict[int, tuple[KeyPolicy, tuple[str, ...]]] = {}

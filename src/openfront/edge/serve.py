@@ -73,8 +73,34 @@ def fields(meta: EntryMeta) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+def validators(meta: EntryMeta) -> tuple[str | None, str | None]:
+    """ETag and Last-Modified, read back from the head of a compacted entry."""
+    if meta.headers or not meta.head:
+        return meta.etag, meta.last_modified
+    etag = last_modified = None
+    for name, value in fields(meta):
+        low = name.lower()
+        if low == "etag":
+            etag = value
+        elif low == "last-modified":
+            last_modified = value
+    return etag, last_modified
+
+
+def expand(meta: EntryMeta) -> EntryMeta:
+    """The full form of a compacted entry (for revalidation and the disk tier)."""
+    if meta.headers or not meta.head:
+        return meta
+    etag, last_modified = validators(meta)
+    return replace(meta, headers=fields(meta), etag=etag, last_modified=last_modified)
+
+
 def compact(meta: EntryMeta) -> EntryMeta:
-    """A copy for the memory tier holding its headers once, as the serialised head."""
+    """A copy for the memory tier holding its headers once, as the serialised head.
+
+    ETag and Last-Modified live only in the head too; :func:`validators` and :func:`expand`
+    read them back on the rare paths that need them.
+    """
     head = meta.head or full_head(meta)
     t = meta.response_time
     # Times the memory tier never reads again share one float object (24 bytes each otherwise).
@@ -83,6 +109,8 @@ def compact(meta: EntryMeta) -> EntryMeta:
         headers=(),
         wire=b"",
         head=head,
+        etag=None,
+        last_modified=None,
         request_time=t,
         stored_at=t,
         stale_while_revalidate=meta.stale_while_revalidate or _ZERO,
@@ -98,6 +126,7 @@ def plan_response(req: Request, meta: EntryMeta, size: int | None, max_ranges: i
     head = req.method == "HEAD"
     if not req.conditional:
         return Plan(meta.status, b"", size or 0, ((0, size - 1),) if size else (), body=not head)
+    etag, last_modified = validators(meta)
     if meta.status == 200 or meta.status == 206:
         pre = evaluate_preconditions(
             req.method,
@@ -105,8 +134,8 @@ def plan_response(req: Request, meta: EntryMeta, size: int | None, max_ranges: i
             if_none_match=req.header("if-none-match"),
             if_modified_since=req.header("if-modified-since"),
             if_unmodified_since=req.header("if-unmodified-since"),
-            etag=meta.etag,
-            last_modified=meta.last_modified,
+            etag=etag,
+            last_modified=last_modified,
         )
         if pre is Precondition.NOT_MODIFIED:
             return Plan(304, b"", 0, (), body=False)
@@ -117,7 +146,7 @@ def plan_response(req: Request, meta: EntryMeta, size: int | None, max_ranges: i
     if rng is None or size is None or meta.status != 200 or req.method not in ("GET", "HEAD"):
         return full
     if_range = req.header("if-range")
-    if if_range is not None and not if_range_ok(if_range, meta.etag, meta.last_modified):
+    if if_range is not None and not if_range_ok(if_range, etag, last_modified):
         return full
     parsed = parse_range(rng, size, max_ranges=max_ranges)
     if isinstance(parsed, IgnoreRange):
