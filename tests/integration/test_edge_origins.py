@@ -184,3 +184,17 @@ async def test_access_log_has_cloudfront_fields(origin: TestOrigin, make_edge, t
     assert first["x-edge-result-type"] == "Miss" and second["x-edge-result-type"] == "Hit"
     assert first["cs(User-Agent)"] == "test%20agent"
     assert first["x-edge-request-id"] != second["x-edge-request-id"]
+
+
+async def test_access_log_rotation_zero_means_never(
+    origin: TestOrigin, make_edge, tmp_path
+) -> None:
+    from openfront.edge.accesslog import read_log
+
+    origin.set("/n", Reply(200, [CC], b"n"))
+    logs = {"path": str(tmp_path / "logs"), "rotate_bytes": 0, "rotate_seconds": 0}
+    edge = await make_edge(origin.port, logs=logs)
+    await request(edge.port, path="/n")
+    await asyncio.to_thread(edge.env.logs["EDIST1"].close)
+    rows = [row for f in (tmp_path / "logs").iterdir() for row in read_log(f)]
+    assert [r["cs-uri-stem"] for r in rows] == ["/n"]

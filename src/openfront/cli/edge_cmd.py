@@ -20,6 +20,7 @@ FLAG_SETTINGS = {
     "admin": "admin.listen",
     "disk": "cache.disk_path",
     "log_dir": "logs.path",
+    "event_loop": "event_loop",
 }
 
 
@@ -55,6 +56,11 @@ FLAG_SETTINGS = {
     help="Where access logs in CloudFront's standard format go [edge.logs.path].",
 )
 @click.option(
+    "--event-loop",
+    type=click.Choice(["asyncio", "uvloop"]),
+    help="Event loop implementation [edge.event_loop].",
+)
+@click.option(
     "--ready-file",
     type=click.Path(path_type=Path, dir_okay=False),
     help='Once serving, write {"url", "admin_url", "pid"} here as JSON (atomically).',
@@ -67,6 +73,7 @@ def edge(
     admin: str | None,
     disk: Path | None,
     log_dir: Path | None,
+    event_loop: str | None,
     ready_file: Path | None,
 ) -> None:
     """Run an edge until Ctrl-C or SIGTERM.
@@ -85,7 +92,7 @@ def edge(
     if (config_path is None) == (origin_url is None):
         fail("give --config FILE or --origin URL (one of them)", EXIT_CONFIG)
     flags: dict[str, object] = {"listen": listen, "workers": workers, "admin": admin}
-    flags |= {"disk": disk, "log_dir": log_dir}
+    flags |= {"disk": disk, "log_dir": log_dir, "event_loop": event_loop}
     cfg = build_config(config_path, origin_url, flags)
     from openfront.edge.server import serve
 

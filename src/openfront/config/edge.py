@@ -150,7 +150,9 @@ class CacheConfig(EdgeModel):
 
 class LogsConfig(EdgeModel):
     path: Path | None = Field(
-        default=None, description="Access log file (CloudFront standard format); none = off."
+        default=None,
+        description="Folder for access log files (CloudFront standard format, one file per "
+        "distribution and hour, `<Id>.YYYY-MM-DD-HH.<unique>[.gz]`); none = off.",
     )
     rotate_bytes: Size = Field(
         default=64 * MiB, description="Rotate when the file reaches this size; 0 = never."

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from openfront.config import OpenFrontConfig
 
 _log = logging.getLogger("openfront.edge")
+_NEVER = 1 << 62
 
 
 def node_id(pop: str) -> str:
@@ -60,8 +61,8 @@ class EdgeEnv:
                 self.logs[d.id] = AccessLog(
                     Path(e.logs.path),
                     d.id,
-                    rotate_bytes=e.logs.rotate_bytes,
-                    rotate_seconds=e.logs.rotate_seconds,
+                    rotate_bytes=e.logs.rotate_bytes or _NEVER,  # 0 means never
+                    rotate_seconds=e.logs.rotate_seconds or _NEVER,
                     gzip_on_rotate=e.logs.gzip,
                 )
         self.domains = {d.id: f"{d.id.lower()}.cloudfront.net" for d in self.distributions}
