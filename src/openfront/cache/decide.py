@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from openfront.cache.entry import EntryMeta
+from openfront.http.headers import HOP_BY_HOP
 
 Headers = tuple[tuple[str, str], ...]
 
@@ -13,9 +14,6 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 # Never taken from a 304: the stored body's framing and coding stay as they were (§3.2, §4.3.4).
 _KEEP_STORED = frozenset(
     {"content-length", "transfer-encoding", "content-range", "content-encoding"}
-)
-_HOP_BY_HOP = frozenset(
-    {"connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade"}
 )
 
 
@@ -84,7 +82,7 @@ def merge_not_modified(stored: Headers, fresh: Sequence[tuple[str, str]]) -> Hea
     nominated = {
         t.strip().lower() for n, v in fresh if n.lower() == "connection" for t in v.split(",")
     }
-    skip = _KEEP_STORED | _HOP_BY_HOP | nominated
+    skip = _KEEP_STORED | HOP_BY_HOP | nominated
     updates: dict[str, list[tuple[str, str]]] = {}
     for name, value in fresh:
         lname = name.lower()

@@ -8,20 +8,10 @@ from functools import lru_cache
 
 from openfront.cache.key import parse_cookies
 from openfront.cache.policy import Behavior, KeyPolicy, Origin, OriginRequestPolicy
+from openfront.http.headers import HOP_BY_HOP
 
 # Framing and connection management belong to the edge's own origin connection.
-_CONNECTION_LEVEL = frozenset(
-    {
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "content-length",
-    }
-)
+_CONNECTION_LEVEL = HOP_BY_HOP | {"content-length"}
 # Viewer validators and ranges would make the origin answer with something the edge cannot store.
 _CACHEABLE_FETCH_DROPS = frozenset({"cache-control", "pragma", "range"})
 # Forwarded whatever the policies say (guide §1.4), body description included.

@@ -36,13 +36,15 @@ class KeyMemo:
     def get(self, req: Request, host: str, beh: Behavior, prefix: bytes) -> tuple[CacheKey, bytes]:
         policy = beh.key
         lookup = req.lookup.get
+        entry = self._names.get(id(policy))
+        names = entry[1] if entry is not None and entry[0] is policy else self._inputs(policy)
         memo_key = (
             prefix,
             id(policy),
             req.method == "OPTIONS",
             host,
             req.target,
-            *[lookup(n) for n in self._inputs(policy)],
+            *[lookup(n) for n in names],
         )
         hit = self._memo.get(memo_key)
         if hit is not None:

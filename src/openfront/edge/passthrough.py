@@ -85,13 +85,8 @@ async def forward(
                 chunk = await resp.read()
                 if not chunk:
                     break
-                if chunked:
-                    conn.writelines([b"%x\r\n" % len(chunk), chunk, b"\r\n"])
-                else:
-                    conn.write(chunk)
                 sent += len(chunk)
-                if conn.write_paused:
-                    await conn.drain()
+                await conn.send(chunk, chunked)
         except BaseException:
             resp.close()
             raise

@@ -41,7 +41,9 @@ class Connection(asyncio.Protocol):
         "_drain_waiter",
         "_error",
         "_header_bytes",
+        "_header_timeout",
         "_hmap",
+        "_idle_timeout",
         "_limits",
         "_loop",
         "_max_header_bytes",
@@ -81,6 +83,8 @@ class Connection(asyncio.Protocol):
         self._max_header_bytes = limits.max_header_bytes
         self._max_headers = limits.max_headers
         self._max_request_line = limits.max_request_line
+        self._header_timeout = float(limits.header_timeout)
+        self._idle_timeout = float(limits.idle_timeout)
         self._loop = asyncio.get_running_loop()
         self._parser = httptools.HttpRequestParser(self)
         self._url = b""
@@ -168,7 +172,8 @@ class Connection(asyncio.Protocol):
             self._conditional = False
             self._header_bytes = 0
             if self.deadline_is_idle or not self.deadline:
-                self._arm_header_timeout()
+                self.deadline = self._sweeper.now + self._header_timeout
+                self.deadline_is_idle = False
         self._url += url
         if len(self._url) > self._max_request_line:
             raise _LimitExceeded(414, "Request-URI too long")
@@ -301,7 +306,7 @@ class Connection(asyncio.Protocol):
         if self._pending:
             self._loop.call_soon(self._next)
         elif not self.closed:
-            self.deadline = self._sweeper.now + self._limits.idle_timeout
+            self.deadline = self._sweeper.now + self._idle_timeout
             self.deadline_is_idle = True
 
     # -- writing -----------------------------------------------------------------------------
@@ -315,6 +320,15 @@ class Connection(asyncio.Protocol):
         if not self._closing:
             self._started = True
             self._write(b"".join(data))
+
+    async def send(self, data: bytes | memoryview, chunked: bool = False) -> None:
+        """Write one piece of a streamed body (as a chunk if asked), then respect back-pressure."""
+        if chunked:
+            self.writelines([b"%x\r\n" % len(data), data, b"\r\n"])
+        else:
+            self.write(data)
+        if self._write_paused:
+            await self.drain()
 
     @property
     def write_paused(self) -> bool:
@@ -376,7 +390,7 @@ class Connection(asyncio.Protocol):
             self.transport.resume_reading()
 
     def _arm_header_timeout(self) -> None:
-        self.deadline = self._sweeper.now + self._limits.header_timeout
+        self.deadline = self._sweeper.now + self._header_timeout
         self.deadline_is_idle = False
 
     def on_deadline(self) -> None:

@@ -249,11 +249,9 @@ async def stream_from_fetch(conn: Connection, fetch: Fetch, plan: Plan) -> int:
             avail = fetch.received
             if pos < avail:
                 data = fetch.spool.read(pos, min(last + 1, avail) - pos)
-                conn.write(data)
                 pos += len(data)
                 sent += len(data)
-                if conn.write_paused:
-                    await conn.drain()
+                await conn.send(data)
                 continue
             if fetch.state is FetchState.FAILED:
                 raise fetch.error or OriginError("origin body truncated")
@@ -272,13 +270,8 @@ async def stream_unknown_length(conn: Connection, fetch: Fetch, chunked: bool) -
         avail = fetch.received
         if pos < avail:
             data = fetch.spool.read(pos, min(avail - pos, _CHUNK))
-            if chunked:
-                conn.writelines([b"%x\r\n" % len(data), data, b"\r\n"])
-            else:
-                conn.write(data)
             pos += len(data)
-            if conn.write_paused:
-                await conn.drain()
+            await conn.send(data, chunked)
             continue
         if fetch.state is FetchState.FAILED:
             raise fetch.error or OriginError("origin body truncated")
