@@ -69,11 +69,17 @@ def lookup(meta: EntryMeta, now: float, *, origin_may_be_down: bool = False) -> 
 
 
 def on_error_may_serve_stale(meta: EntryMeta, now: float, status: int | None) -> bool:
-    """RFC 5861 §4: serve stale on a 5xx or a failed connection (None) within stale-if-error."""
+    """RFC 5861 §4: serve stale on a 5xx or a failed connection (None) within stale-if-error.
+
+    A negative ``stale_if_error`` means the origin sent none: CloudFront then serves the
+    expired copy on origin errors anyway (guide §1.2, §1.9); ``stale-if-error=0`` turns it off.
+    """
     if meta.must_revalidate:
         return False
     if status is not None and not 500 <= status <= 599:
         return False
+    if meta.stale_if_error < 0:
+        return True
     return meta.age(now) - meta.ttl < meta.stale_if_error
 
 

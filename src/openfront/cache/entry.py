@@ -25,7 +25,7 @@ class EntryMeta:
     initial_age: float
     ttl: float
     stale_while_revalidate: float = 0.0
-    stale_if_error: float = 0.0
+    stale_if_error: float = 0.0  # negative: the origin sent none (CloudFront's default applies)
     must_revalidate: bool = False
     etag: str | None = None
     last_modified: str | None = None

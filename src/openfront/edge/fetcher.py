@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from openfront._aio import create_task
 from openfront.cache.decide import conditional_headers, merge_not_modified, on_error_may_serve_stale
 from openfront.cache.entry import EntryMeta
+from openfront.cache.forward import header_selection, response_vary_allowed
 from openfront.cache.freshness import (
     compute_ttl,
     corrected_initial_age,
@@ -53,6 +54,9 @@ class Fetcher:
     def __init__(self, env: Any) -> None:
         self.env = env
         self.inflight: dict[bytes, Fetch] = {}
+        # Primary key -> the secondary keys of its stored variants, so that invalidating a URL
+        # after an unsafe request reaches every variant without scanning the store.
+        self.variants: dict[bytes, set[bytes]] = {}
 
     # -- joining -------------------------------------------------------------------------------
     def join(
@@ -245,6 +249,9 @@ class Fetcher:
         req = fetch.vary_request
         assert req is not None
         vary = _get(headers, "vary")
+        if vary is not None:
+            # Guide §1.12: only Accept-Encoding, Cookie and headers the origin receives may vary.
+            vary = response_vary_allowed(vary, header_selection(beh))
         st = storable(
             "GET",
             resp.status,
@@ -273,7 +280,11 @@ class Fetcher:
         age_raw = _get(headers, "age")
         age = float(age_raw) if age_raw and age_raw.isdigit() else None
         swr, sie = stale_windows(cc)
-        kept = storable_headers(headers)
+        if cc.stale_if_error is None:
+            sie = -1.0
+        kept = tuple((n, v) for n, v in storable_headers(headers) if n.lower() != "vary")
+        if vary:
+            kept = (*kept, ("Vary", vary))
         if date is None:
             kept = (("Date", format_http_date(response_time)), *kept)
         names = vary_names(vary) or ()
@@ -294,7 +305,7 @@ class Fetcher:
             ttl=ttl.ttl,
             stale_while_revalidate=swr,
             stale_if_error=sie,
-            must_revalidate=cc.must_revalidate or cc.proxy_revalidate or cc.no_cache,
+            must_revalidate=cc.must_revalidate or cc.proxy_revalidate,
             etag=_get(headers, "etag"),
             last_modified=_get(headers, "last-modified"),
             vary=names,
@@ -321,6 +332,7 @@ class Fetcher:
             env.memory.put(meta.key, compact(meta), fetch.spool.body())
         if primary is not None:
             env.memory.put(primary, self._marker(primary, meta), b"")
+            self.variants.setdefault(primary, set()).add(meta.key)
         if writer is not None:
             await asyncio.to_thread(self._commit_disk, writer, meta, primary)
 
@@ -372,6 +384,8 @@ class Fetcher:
         age_raw = _get(fresh_headers, "age")
         age = float(age_raw) if age_raw and age_raw.isdigit() else None
         swr, sie = stale_windows(cc)
+        if cc.stale_if_error is None:
+            sie = -1.0
         meta = EntryMeta(
             key=old.key,
             url=old.url,
@@ -384,7 +398,7 @@ class Fetcher:
             ttl=ttl.ttl if ttl.store else 0.0,
             stale_while_revalidate=swr,
             stale_if_error=sie,
-            must_revalidate=cc.must_revalidate or cc.proxy_revalidate or cc.no_cache,
+            must_revalidate=cc.must_revalidate or cc.proxy_revalidate,
             etag=hget("etag"),
             last_modified=hget("last-modified"),
             vary=old.vary,

@@ -147,8 +147,8 @@ class Edge:
         if obj is not None:
             meta = obj.meta
             if meta.status == VARY_MARKER:
-                full = secondary_key(full, meta.vary, vary_values(meta.vary, req.lookup.get))
-                obj = self.memory.get(full)
+                variant = secondary_key(full, meta.vary, vary_values(meta.vary, req.lookup.get))
+                obj = self.memory.get(variant)
                 meta = obj.meta if obj is not None else meta
             if obj is not None and meta.status != VARY_MARKER:
                 now = time.time()
@@ -174,7 +174,10 @@ class Edge:
         """The hot path: a fresh memory-tier object, no conditionals, no range."""
         rid = self.ids.next()
         head = meta.head or full_head(meta)
-        tail = self._hit_prefix + rid + b"\r\nAge: %d\r\n" % age
+        status = meta.status
+        result = "Hit" if status < 400 else "Error"  # CloudFront marks stored errors "Error"
+        prefix = self._hit_prefix if status < 400 else self.identity.prefix("Error")
+        tail = prefix + rid + b"\r\nAge: %d\r\n" % age
         if not req.keep_alive:
             tail += b"Connection: close\r\n"
         elif req.version == "1.0":
@@ -185,7 +188,7 @@ class Edge:
         else:
             conn.writelines([head + tail + b"\r\n", body])
             sent = len(body)
-        self.env.record_request(d.dist.id, req, conn.scheme, rid, meta.status, "Hit", sent)
+        self.env.record_request(d.dist.id, req, conn.scheme, rid, status, result, sent)
         conn.finish(True)
 
     # -- cacheable requests ------------------------------------------------------------------
@@ -204,7 +207,7 @@ class Edge:
                     return
                 if isinstance(decision, StaleServe):
                     ctx.result = "Hit"
-                    self.fetcher.background_revalidate(ctx, beh, ck, meta.key, expand(meta))
+                    self.fetcher.background_revalidate(ctx, beh, ck, full, expand(meta))
                     await self.serve_object(ctx, stored, now)
                     return
                 assert isinstance(decision, Revalidate)
@@ -281,9 +284,25 @@ class Edge:
         meta = fetch.meta
         assert meta is not None
         req = ctx.req
-        conn = ctx.conn
         plan = plan_response(req, meta, fetch.total, self.max_ranges)
-        extra = self._per_request(ctx, None)
+        if meta.status >= 400:
+            ctx.result = "Error"
+        # An upstream Age (origin or parent edge) must reach the viewer even on a miss.
+        age = meta.age(time.time())
+        extra = self._per_request(ctx, age if age >= 1 else None)
+        try:
+            await self._write_fetch(ctx, fetch, meta, plan, extra)
+        finally:
+            # A viewer that got what it asked (a range, a 304) before the body was complete
+            # leaves normally: the fetch goes on to fill the cache.
+            if fetch.state is FetchState.STREAMING and not ctx.conn.closed:
+                fetch.background = True
+
+    async def _write_fetch(
+        self, ctx: Ctx, fetch: Fetch, meta: EntryMeta, plan: Plan, extra: bytes
+    ) -> None:
+        req = ctx.req
+        conn = ctx.conn
         if fetch.total is None and plan.status == meta.status:
             chunked = req.version == "1.1"
             framing = b"Transfer-Encoding: chunked\r\n" if chunked else b""
@@ -303,6 +322,8 @@ class Edge:
     # -- serving stored objects --------------------------------------------------------------
     def serve_stored(self, ctx: Ctx, meta: EntryMeta, body: bytes | memoryview, now: float) -> None:
         plan = plan_response(ctx.req, meta, meta.body_size, self.max_ranges)
+        if meta.status >= 400:
+            ctx.result = "Error"
         head = stored_head(meta, plan, self._per_request(ctx, meta.age(now)))
         ctx.status = plan.status
         self._note_range(ctx, plan)
@@ -368,9 +389,24 @@ class Edge:
             policy=beh.key,
         )
         full = d.prefix + ck.key
-        self.memory.delete(full)
+        doomed = [full, *self.fetcher.variants.pop(full, ())]
+        for key in doomed:
+            self.memory.delete(key)
         if self.disk is not None:
-            create_task(asyncio.to_thread(self.disk.delete, full))
+            disk = self.disk
+
+            def drop() -> None:
+                marker = disk.get(full)
+                varies = marker is not None and marker.meta.status == VARY_MARKER
+                if marker is not None:
+                    marker.close()
+                for key in doomed:
+                    disk.delete(key)
+                if varies:
+                    # Variants stored before a restart are known only to the disk tier.
+                    disk.delete_matching(lambda m: m.key.startswith(full) and m.url == ck.url)
+
+            create_task(asyncio.to_thread(drop))
 
     # -- errors and the end of a response -------------------------------------------------------
     def origin_failed(self, ctx: Ctx, error: BaseException | None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from openfront.cache.policy import Behavior
@@ -12,6 +13,30 @@ from openfront.errors import OriginError
 if TYPE_CHECKING:
     from openfront.edge.handler import Ctx, Edge
     from openfront.edge.origin import OriginResponse
+
+
+def _header(headers: list[tuple[str, str]], name: str) -> str | None:
+    for n, v in headers:
+        if n.lower() == name:
+            return v
+    return None
+
+
+def _framing(method: str, version: str, resp: OriginResponse) -> tuple[bytes, bool, bool, bool]:
+    """(framing header lines, chunked, send a body, keep the connection) for the viewer."""
+    status = resp.status
+    if _no_body(method, status):
+        if method == "HEAD" and status != 304 and status >= 200 and status != 204:
+            # RFC 9110 §9.3.2: the length a GET would have had, when the origin said it.
+            length = _header(resp.headers, "content-length")
+            if length is not None and length.isdigit():
+                return f"Content-Length: {length}\r\n".encode("latin-1"), False, False, True
+        return b"", False, False, True
+    if resp.content_length is not None:
+        return b"Content-Length: %d\r\n" % resp.content_length, False, True, True
+    if version == "1.1":
+        return b"Transfer-Encoding: chunked\r\n", True, True, True
+    return b"", False, True, False  # close-delimited for HTTP/1.0 viewers
 
 
 def _no_body(method: str, status: int) -> bool:
@@ -29,7 +54,7 @@ async def forward(
     env = edge.env
     if response is None:
         body = req.body.chunks() if req.body is not None else None
-        started = conn._loop.time()
+        started = time.monotonic()
         try:
             response, _ = await send(
                 env.client,
@@ -45,38 +70,24 @@ async def forward(
             )
         except OriginError as e:
             env.metrics.origin(
-                dist.dist.id, conn._loop.time() - started, getattr(e, "detail", "OriginError")
+                dist.dist.id, time.monotonic() - started, getattr(e, "detail", "OriginError")
             )
             raise
-        env.metrics.origin(dist.dist.id, conn._loop.time() - started, None)
+        env.metrics.origin(dist.dist.id, time.monotonic() - started, None)
     resp = response
     status = resp.status
-    headers = storable_headers(resp.headers)
-    keep_alive = True
-    if _no_body(req.method, status):
-        framing = b""
-        if req.method == "HEAD" and resp.content_length is not None:
-            framing = b"Content-Length: %d\r\n" % resp.content_length
-        elif status not in (204, 304) and not 100 <= status < 200:
-            framing = b"Content-Length: 0\r\n"
-        chunked = False
-        send_body = False
-    elif resp.content_length is not None:
-        framing = b"Content-Length: %d\r\n" % resp.content_length
-        chunked = False
-        send_body = True
-    elif req.version == "1.1":
-        framing = b"Transfer-Encoding: chunked\r\n"
-        chunked = True
-        send_body = True
-    else:
-        framing = b""
-        chunked = False
-        send_body = True
-        keep_alive = False  # close-delimited for HTTP/1.0 viewers
-    conn.write(
-        status_line(status) + serialise(headers) + framing + edge._per_request(ctx, None) + b"\r\n"
-    )
+    if status >= 400:
+        ctx.result = "Error"
+    framing, chunked, send_body, keep_alive = _framing(req.method, req.version, resp)
+    extra = b""
+    if _header(resp.headers, "date") is None:
+        extra += b"Date: " + edge.dates(time.time()) + b"\r\n"  # RFC 9110 §6.6.1
+    age = _header(resp.headers, "age")
+    if age is not None and age.isdigit():
+        # Not stored, so no age of ours to add: pass the upstream's on (RFC 9111 §5.1).
+        extra += f"Age: {age}\r\n".encode("latin-1")
+    head = serialise(storable_headers(resp.headers)) + framing + extra
+    conn.write(status_line(status) + head + edge._per_request(ctx, None) + b"\r\n")
     ctx.status = status
     sent = 0
     if send_body:

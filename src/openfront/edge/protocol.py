@@ -38,6 +38,7 @@ class Connection(asyncio.Protocol):
         "_client",
         "_closing",
         "_conditional",
+        "_discard",
         "_drain_waiter",
         "_error",
         "_header_bytes",
@@ -104,6 +105,7 @@ class Connection(asyncio.Protocol):
         self._client: tuple[str, int] = ("-", 0)
         self._error = False
         self._started = False  # a response to the current request has begun
+        self._discard = False  # the last request asked to close: ignore what follows
         self._closing = True  # until connection_made; then set by close(), abort(), lost
         self._write: Callable[[bytes | memoryview], None] = _no_write
         self.transport: asyncio.Transport | None = None
@@ -136,13 +138,17 @@ class Connection(asyncio.Protocol):
         self._wake_drain()
 
     def data_received(self, data: bytes) -> None:
-        if self._error:
+        if self._error or self._discard:
             return
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade:
+            if self._discarding():
+                return
             self._fail(501, "Upgrade is not supported")
         except httptools.HttpParserError as e:
+            if self._discarding():
+                return  # bytes after "Connection: close" (llhttp refuses them): ignored
             # httptools wraps exceptions raised in our callbacks; unwrap our own limit errors.
             cause = e.__context__
             if isinstance(cause, _LimitExceeded):
@@ -240,6 +246,9 @@ class Connection(asyncio.Protocol):
         if req.chunked or (req.content_length or 0) > 0:
             req.has_body = True
             req.body = RequestBody(self._pause_reading, self._resume_reading)
+            expect = hmap.get("expect")
+            if expect is not None and expect.lower() == "100-continue" and version == "1.1":
+                req.body.on_first_read = self._send_continue
         if self._busy or self._pending:
             self._pending.append(req)
         else:
@@ -254,6 +263,16 @@ class Connection(asyncio.Protocol):
         req = self._pending[-1] if self._pending else self.current
         if req is not None and req.body is not None:
             req.body.finish()
+        if not self._parser.should_keep_alive():
+            # RFC 9112 §9.6: nothing after a request that asked to close is processed.
+            self._discard = True
+
+    def _discarding(self) -> bool:
+        return self._discard
+
+    def _send_continue(self) -> None:
+        if not self._started and not self._closing:
+            self._write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     # -- request dispatch ------------------------------------------------------------------
     def _next(self) -> None:

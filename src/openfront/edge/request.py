@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 
 class Request:
@@ -80,7 +80,17 @@ class Request:
 class RequestBody:
     """A viewer request body streamed as it arrives, with back-pressure on the connection."""
 
-    __slots__ = ("_chunks", "_done", "_error", "_pause", "_paused", "_resume", "_size", "_waiter")
+    __slots__ = (
+        "_chunks",
+        "_done",
+        "_error",
+        "_pause",
+        "_paused",
+        "_resume",
+        "_size",
+        "_waiter",
+        "on_first_read",
+    )
 
     HIGH_WATER = 1 << 20
 
@@ -93,6 +103,8 @@ class RequestBody:
         self._pause = pause
         self._resume = resume
         self._paused = False
+        # Called when someone starts reading: answers "Expect: 100-continue" (RFC 9110 §10.1.1).
+        self.on_first_read: Callable[[], None] | None = None
 
     def feed(self, data: bytes) -> None:
         self._chunks.append(data)
@@ -117,6 +129,9 @@ class RequestBody:
         self._waiter = None
 
     async def chunks(self) -> AsyncIterator[bytes]:
+        if self.on_first_read is not None:
+            self.on_first_read()
+            self.on_first_read = None
         while True:
             if self._chunks:
                 data = self._chunks

@@ -55,8 +55,8 @@ def wire(meta: EntryMeta) -> bytes:
     if meta.head:
         # A compacted entry keeps only its head: drop the status line and Content-Length line.
         start = meta.head.index(b"\r\n") + 2
-        end = meta.head.rindex(b"Content-Length: ")
-        return meta.head[start:end]
+        cl = content_length(meta.status, meta.body_size)
+        return meta.head[start : len(meta.head) - len(cl)]
     w = meta.wire = serialise(meta.headers)
     return w
 
@@ -143,7 +143,8 @@ def plan_response(req: Request, meta: EntryMeta, size: int | None, max_ranges: i
             return Plan(412, b"", 0, (), body=False)
     full = Plan(meta.status, b"", size or 0, ((0, size - 1),) if size else (), body=not head)
     rng = req.header("range")
-    if rng is None or size is None or meta.status != 200 or req.method not in ("GET", "HEAD"):
+    # RFC 9110 §14.2: Range is defined for GET only; a HEAD gets the whole representation's head.
+    if rng is None or size is None or meta.status != 200 or req.method != "GET":
         return full
     if_range = req.header("if-range")
     if if_range is not None and not if_range_ok(if_range, etag, last_modified):
@@ -182,9 +183,16 @@ def _header(headers: Sequence[tuple[str, str]], name: str) -> str | None:
     return None
 
 
+def content_length(status: int, length: int) -> bytes:
+    """The Content-Length line, absent where RFC 9110 §8.6 forbids it (1xx, 204)."""
+    if status == 204 or status < 200:
+        return b""
+    return b"Content-Length: %d\r\n" % length
+
+
 def full_head(meta: EntryMeta) -> bytes:
     """Status line, stored fields and Content-Length of a stored object, serialised once."""
-    h = status_line(meta.status) + wire(meta) + b"Content-Length: %d\r\n" % meta.body_size
+    h = status_line(meta.status) + wire(meta) + content_length(meta.status, meta.body_size)
     meta.head = h
     return h
 
@@ -209,7 +217,7 @@ def head_bytes(meta: EntryMeta, plan: Plan, per_request: bytes) -> bytes:
         kept += f"Content-Type: {plan.replace_type}\r\n".encode("latin-1")
     else:
         kept = wire(meta)
-    length = b"Content-Length: %d\r\n" % plan.length
+    length = content_length(plan.status, plan.length)
     return status_line(plan.status) + kept + plan.extra + length + per_request + b"\r\n"
 
 

@@ -9,6 +9,7 @@ over a pipe. Workers share the disk tier, not Python objects.
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import logging
 import os
@@ -34,6 +35,29 @@ _log = logging.getLogger("openfront.edge")
 def split_addr(addr: str) -> tuple[str, int]:
     host, _, port = addr.rpartition(":")
     return host.strip("[]") or "127.0.0.1", int(port)
+
+
+class PortInUse(OSError):
+    pass
+
+
+def claim_port(host: str, port: int) -> socket.socket:
+    """A SO_REUSEPORT socket on a port no other process listens on.
+
+    SO_REUSEPORT would let a second edge silently share a port with the first (the kernel
+    splitting connections between them), so the port is first bound without it as a probe.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    probe = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+        port = probe.getsockname()[1]
+    except OSError as e:
+        raise PortInUse(e.errno, f"cannot listen on {host}:{port}: {e.strerror}") from None
+    finally:
+        probe.close()
+    return reuseport_socket(host, port)
 
 
 def reuseport_socket(host: str, port: int) -> socket.socket:
@@ -79,7 +103,7 @@ class RunningEdge:
 
         if sock is None:
             host, port = split_addr(self.cfg.edge.listen)
-            sock = reuseport_socket(host, port)
+            sock = claim_port(host, port)
         self.server = await loop.create_server(factory, sock=sock, backlog=4096)
         self.port = self.server.sockets[0].getsockname()[1]
         if admin:
@@ -143,11 +167,29 @@ async def _wait_for_signal() -> None:
 
 
 def serve(cfg: OpenFrontConfig, *, ready_file: Path | None = None) -> int:
-    """Run an edge until SIGINT/SIGTERM. Returns the process exit code."""
+    """Run an edge until SIGINT/SIGTERM. Returns the process exit code.
+
+    A port that cannot be bound is a one-line error on stderr and exit code 1.
+    """
     _install_loop(cfg)
-    if cfg.edge.workers <= 1:
-        return asyncio.run(_serve_single(cfg, ready_file))
-    return asyncio.run(_serve_master(cfg, ready_file))
+    try:
+        if cfg.edge.workers <= 1:
+            return asyncio.run(_serve_single(cfg, ready_file))
+        return asyncio.run(_serve_master(cfg, ready_file))
+    except OSError as e:
+        if e.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            raise
+        detail = e.args[1] if isinstance(e, PortInUse) else f"cannot listen: {e}"
+        print(f"error: {detail}", file=sys.stderr)
+        return 1
+
+
+def _announce(url: str, admin_url: str, workers: int) -> None:
+    print(
+        f"edge {url} (admin {admin_url}, {workers} worker{'s' if workers > 1 else ''})",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 async def _serve_single(cfg: OpenFrontConfig, ready_file: Path | None) -> int:
@@ -155,6 +197,7 @@ async def _serve_single(cfg: OpenFrontConfig, ready_file: Path | None) -> int:
     await edge.start()
     host, _ = split_addr(cfg.edge.listen)
     admin_host, _ = split_addr(cfg.edge.admin.listen)
+    _announce(f"http://{host}:{edge.port}", f"http://{admin_host}:{edge.admin_port}", 1)
     if ready_file is not None:
         write_ready(
             ready_file,
@@ -189,7 +232,7 @@ class _Worker:
 
 async def _serve_master(cfg: OpenFrontConfig, ready_file: Path | None) -> int:
     host, port = split_addr(cfg.edge.listen)
-    holder = reuseport_socket(host, port)  # reserves the port for the group; never listens
+    holder = claim_port(host, port)  # reserves the port for the group; never listens
     port = holder.getsockname()[1]
     run_dir = Path(tempfile.mkdtemp(prefix="openfront-edge-"))
     cfg_path = run_dir / "config.json"
@@ -313,6 +356,7 @@ async def _serve_master(cfg: OpenFrontConfig, ready_file: Path | None) -> int:
         ),
     )
     await admin.start()
+    _announce(f"http://{host}:{port}", f"http://{admin_host}:{admin.port}", len(workers))
     if ready_file is not None:
         write_ready(
             ready_file,
