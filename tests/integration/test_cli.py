@@ -295,3 +295,11 @@ def test_invalidate_usage_errors_exit_2(args: list[str], message: str) -> None:
     result = run("invalidate", *args, env={"OPENFRONT_ADMIN_TOKEN": ""})
     assert result.exit_code == 2
     assert message in result.output
+
+
+@pytest.mark.parametrize("path", ["/a*b", "no-slash"])
+def test_invalidate_refuses_bad_paths_before_sending(path: str) -> None:
+    # Port 1 is never an admin endpoint: a send would fail with exit 1, not 2.
+    result = run("invalidate", "--admin", "http://127.0.0.1:1", "--token", "t", path)
+    assert result.exit_code == 2
+    assert path in result.output

@@ -183,6 +183,9 @@ async def test_access_log_has_cloudfront_fields(origin: TestOrigin, make_edge, t
     assert first["cs-uri-query"] == "x=1" and first["sc-status"] == "200"
     assert first["x-edge-result-type"] == "Miss" and second["x-edge-result-type"] == "Hit"
     assert first["cs(User-Agent)"] == "test%20agent"
+    for row in rows:  # sc-bytes counts the head too; sc-content-len the body only
+        assert row["sc-content-type"] == "text/plain" and row["sc-content-len"] == "6"
+        assert int(row["sc-bytes"]) > 6 + 100
     assert first["x-edge-request-id"] != second["x-edge-request-id"]
 
 

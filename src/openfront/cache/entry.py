@@ -31,6 +31,7 @@ class EntryMeta:
     last_modified: str | None = None
     vary: tuple[str, ...] = ()  # lower-case header names from the response's Vary
     stored_at: float = 0.0  # when this copy entered the cache; invalidations compare against it
+    content_type: str | None = None  # for the access log (sc-content-type)
     # The stored header block serialised once for the wire (not persisted; rebuilt on load).
     wire: bytes = b""
     # Status line + wire + Content-Length of the whole stored body (not persisted).
@@ -60,6 +61,7 @@ class EntryMeta:
             "last_modified": self.last_modified,
             "vary": list(self.vary),
             "stored_at": self.stored_at,
+            "content_type": self.content_type,
         }
 
     @classmethod
@@ -88,4 +90,5 @@ class EntryMeta:
             last_modified=None if lm is None else str(lm),
             vary=tuple(str(v) for v in vary),
             stored_at=float(d["stored_at"]),  # type: ignore[arg-type]
+            content_type=None if d.get("content_type") is None else str(d["content_type"]),
         )

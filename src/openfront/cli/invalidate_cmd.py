@@ -55,6 +55,12 @@ def invalidate(
       openfront invalidate --admin http://127.0.0.1:9090 --token-file data/admin-token \\
           /index.html '/static/*'
     """
+    from openfront.cache.invalidation import validate_invalidation_path
+
+    for path in paths:
+        problem = validate_invalidation_path(path)
+        if problem is not None:
+            fail(f"{path!r}: {problem}", EXIT_CONFIG)  # bad usage: nothing is sent
     secret = _token(token, token_file)
     body: dict[str, Any] = {"Paths": list(paths)}
     if distribution is not None:

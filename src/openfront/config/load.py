@@ -165,8 +165,14 @@ def _message(err: ErrorDetails) -> str:
     msg = err["msg"].removeprefix("Value error, ")
     value = err.get("input")
     secret = "token" in err["loc"]
-    if not secret and isinstance(value, str | int | float | bool) and len(repr(value)) <= 60:
-        msg += f" (got {value!r})"
+    shown = repr(value)
+    if (
+        not secret
+        and isinstance(value, str | int | float | bool)
+        and len(shown) <= 60
+        and shown not in msg  # the message already quotes it
+    ):
+        msg += f" (got {shown})"
     return msg
 
 

@@ -89,6 +89,8 @@ class EdgeEnv:
             ctx.status,
             ctx.result,
             ctx.sent,
+            ctx.head_len,
+            ctx.content_type,
             ctx.detail,
             ctx.range_start,
             ctx.range_end,
@@ -103,24 +105,26 @@ class EdgeEnv:
         status: int,
         result: str,
         sent: int,
+        head_len: int = 0,
+        content_type: str | None = None,
         detail: str = "",
         range_start: int | None = None,
         range_end: int | None = None,
     ) -> None:
         """Count one answered request and queue its access-log line (the hot path: no I/O)."""
-        self.metrics.request(dist_id, status, result, sent, req.content_length or 0)
+        self.metrics.request(dist_id, status, result, sent + head_len, req.content_length or 0)
         log = self.logs.get(dist_id)
         if log is None:
             return
         elapsed = time.monotonic() - req.start
         h = req.lookup.get
         log.record((
-            req.wall_start(), self.identity.pop, sent, req.client_ip, req.method,
+            req.wall_start(), self.identity.pop, sent + head_len, req.client_ip, req.method,
             self.domains.get(dist_id), req.path, status, h("referer"), h("user-agent"),
             req.query, h("cookie"), result, rid.decode(), h("host"), scheme,
             req.header_bytes + (req.content_length or 0), elapsed, h("x-forwarded-for"),
             None, None, result, "HTTP/" + req.version, None, None, req.client_port, elapsed,
-            detail or result, None, sent, range_start, range_end,
+            detail or result, content_type, sent, range_start, range_end,
         ))  # fmt: skip
 
     def flush_logs(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,11 @@ _log = logging.getLogger("openfront.edge")
 
 # The status of a stored "this key varies on these headers" marker (its body is empty).
 VARY_MARKER = 0
+
+
+def _interned(value: str | None) -> str | None:
+    # Content types repeat across objects: one string each instead of one per object.
+    return None if value is None else sys.intern(value)
 
 
 def _get(headers: list[tuple[str, str]], name: str) -> str | None:
@@ -310,6 +316,7 @@ class Fetcher:
             last_modified=_get(headers, "last-modified"),
             vary=names,
             stored_at=response_time,
+            content_type=_interned(_get(headers, "content-type")),
         )
 
     def _writer(self, key: bytes, length: int | None) -> DiskWriter | None:
@@ -403,6 +410,7 @@ class Fetcher:
             last_modified=hget("last-modified"),
             vary=old.vary,
             stored_at=old.stored_at,
+            content_type=old.content_type,
         )
         env.memory.update_meta(meta.key, compact(meta))
         if env.disk is not None:

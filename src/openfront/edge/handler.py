@@ -75,12 +75,11 @@ class Ctx:
     result: str = "Miss"
     detail: str = ""
     status: int = 0
-    sent: int = 0
-    content_type: str = ""
-    content_len: int | None = None
+    sent: int = 0  # body bytes
+    head_len: int = 0  # status line and header bytes
+    content_type: str | None = None
     range_start: int | None = None
     range_end: int | None = None
-    ttfb: float = 0.0
 
 
 class Edge:
@@ -182,13 +181,16 @@ class Edge:
             tail += b"Connection: close\r\n"
         elif req.version == "1.0":
             tail += b"Connection: keep-alive\r\n"
+        first = head + tail + b"\r\n"
         if req.method == "HEAD":
-            conn.write(head + tail + b"\r\n")
+            conn.write(first)
             sent = 0
         else:
-            conn.writelines([head + tail + b"\r\n", body])
+            conn.writelines([first, body])
             sent = len(body)
-        self.env.record_request(d.dist.id, req, conn.scheme, rid, status, result, sent)
+        self.env.record_request(
+            d.dist.id, req, conn.scheme, rid, status, result, sent, len(first), meta.content_type
+        )
         conn.finish(True)
 
     # -- cacheable requests ------------------------------------------------------------------
@@ -306,14 +308,20 @@ class Edge:
         if fetch.total is None and plan.status == meta.status:
             chunked = req.version == "1.1"
             framing = b"Transfer-Encoding: chunked\r\n" if chunked else b""
-            conn.write(status_line(meta.status) + wire(meta) + framing + extra + b"\r\n")
+            head = status_line(meta.status) + wire(meta) + framing + extra + b"\r\n"
+            conn.write(head)
+            ctx.head_len = len(head)
+            ctx.content_type = meta.content_type
             ctx.status = meta.status
             ctx.sent = (
                 0 if req.method == "HEAD" else await stream_unknown_length(conn, fetch, chunked)
             )
             self.done(ctx, keep_alive=chunked)
             return
-        conn.write(head_bytes(meta, plan, extra))
+        head = head_bytes(meta, plan, extra)
+        conn.write(head)
+        ctx.head_len = len(head)
+        ctx.content_type = meta.content_type
         ctx.status = plan.status
         self._note_range(ctx, plan)
         ctx.sent = await stream_from_fetch(conn, fetch, plan) if plan.body else 0
@@ -325,6 +333,8 @@ class Edge:
         if meta.status >= 400:
             ctx.result = "Error"
         head = stored_head(meta, plan, self._per_request(ctx, meta.age(now)))
+        ctx.head_len = len(head)
+        ctx.content_type = meta.content_type
         ctx.status = plan.status
         self._note_range(ctx, plan)
         ctx.sent = write_stored(ctx.conn, head, plan, body)
@@ -433,6 +443,8 @@ class Edge:
             + b"\r\n"
         )
         ctx.conn.writelines([head, body])
+        ctx.head_len = len(head)
+        ctx.content_type = "text/html"
         ctx.status = status
         ctx.sent = len(body)
         self.done(ctx, keep_alive=status < 500 and not ctx.req.has_body)

@@ -87,7 +87,10 @@ async def forward(
         # Not stored, so no age of ours to add: pass the upstream's on (RFC 9111 §5.1).
         extra += f"Age: {age}\r\n".encode("latin-1")
     head = serialise(storable_headers(resp.headers)) + framing + extra
-    conn.write(status_line(status) + head + edge._per_request(ctx, None) + b"\r\n")
+    first = status_line(status) + head + edge._per_request(ctx, None) + b"\r\n"
+    conn.write(first)
+    ctx.head_len = len(first)
+    ctx.content_type = _header(resp.headers, "content-type")
     ctx.status = status
     sent = 0
     if send_body:
