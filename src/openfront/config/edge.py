@@ -184,8 +184,8 @@ class EdgeConfig(EdgeModel):
     )
     event_loop: Literal["asyncio", "uvloop"] = Field(
         default="asyncio",
-        description="`asyncio` or `uvloop`. asyncio is the default: uvloop lacks "
-        "loop.sendfile, which disk hits use.",
+        description="`asyncio` or `uvloop`. asyncio is the default: uvloop measured no "
+        "faster for hits here (docs/performance.md) and lacks loop.sendfile.",
     )
     admin: AdminConfig = Field(
         default_factory=AdminConfig,  # built per load: the token may come from the environment
