@@ -186,3 +186,14 @@ def fuzz_edge():
 
     loop.run_until_complete(check_and_stop())
     loop.close()
+
+
+async def test_slow_upload_body_times_out(origin: TestOrigin, make_edge) -> None:
+    origin.set("/up", Reply(200, [], b"ok"))
+    edge = await make_edge(origin.port, limits={"body_read_timeout": 0.3})
+    reader, writer = await asyncio.open_connection("127.0.0.1", edge.port)
+    writer.write(b"POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nonly-a-little")
+    data = await asyncio.wait_for(reader.read(), 10)  # the edge gives up and closes
+    writer.close()
+    assert _status(data) == 408
+    assert not any(r.method == "POST" for r in origin.requests)  # never a complete upload

@@ -34,6 +34,7 @@ class Connection(asyncio.Protocol):
     """One viewer connection. Requests are handled one at a time, in order (pipelining-safe)."""
 
     __slots__ = (
+        "_body_timeout",
         "_busy",
         "_client",
         "_closing",
@@ -86,6 +87,7 @@ class Connection(asyncio.Protocol):
         self._max_request_line = limits.max_request_line
         self._header_timeout = float(limits.header_timeout)
         self._idle_timeout = float(limits.idle_timeout)
+        self._body_timeout = float(limits.body_read_timeout)
         self._loop = asyncio.get_running_loop()
         self._parser = httptools.HttpRequestParser(self)
         self._url = b""
@@ -246,6 +248,7 @@ class Connection(asyncio.Protocol):
         if req.chunked or (req.content_length or 0) > 0:
             req.has_body = True
             req.body = RequestBody(self._pause_reading, self._resume_reading)
+            self.deadline = self._sweeper.now + self._body_timeout
             expect = hmap.get("expect")
             if expect is not None and expect.lower() == "100-continue" and version == "1.1":
                 req.body.on_first_read = self._send_continue
@@ -258,11 +261,14 @@ class Connection(asyncio.Protocol):
         req = self._pending[-1] if self._pending else self.current
         if req is not None and req.body is not None:
             req.body.feed(body)
+            self.deadline = self._sweeper.now + self._body_timeout
 
     def on_message_complete(self) -> None:
         req = self._pending[-1] if self._pending else self.current
         if req is not None and req.body is not None:
             req.body.finish()
+            if not self.deadline_is_idle:
+                self.deadline = 0.0
         if not self._parser.should_keep_alive():
             # RFC 9112 §9.6: nothing after a request that asked to close is processed.
             self._discard = True
@@ -416,6 +422,11 @@ class Connection(asyncio.Protocol):
         self.deadline = 0.0
         if self.deadline_is_idle:
             self.close()
+            return
+        req = self.current
+        if self._busy and req is not None and req.body is not None and not req.body._done:
+            # A body trickling in slower than body_read_timeout per piece (slow-loris uploads).
+            self._fail(408, "Request body timeout")
         elif not self._busy:
             self._fail(408, "Request timeout")
 
@@ -435,7 +446,8 @@ class Sweeper:
 
     def __init__(self, limits: LimitsConfig) -> None:
         self._conns: set[Connection] = set()
-        self._interval = max(0.01, min(1.0, limits.header_timeout / 4, limits.idle_timeout / 4))
+        shortest = min(limits.header_timeout, limits.idle_timeout, limits.body_read_timeout)
+        self._interval = max(0.01, min(1.0, shortest / 4))
         self._handle: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         # A coarse clock for deadlines, refreshed every tick: reading the clock per request
