@@ -56,6 +56,10 @@ _log = logging.getLogger("openfront.edge")
 
 _CACHEABLE_METHODS = ("GET", "HEAD")
 
+# Hits with bodies up to this size go out as one bytes object (head and body concatenated);
+# copying a small body is cheaper than building a list for writelines.
+_ONE_WRITE_MAX = 64 * 1024
+
 
 @dataclass(slots=True)
 class DistRuntime:
@@ -174,20 +178,29 @@ class Edge:
         rid = self.ids.next()
         head = meta.head or full_head(meta)
         status = meta.status
-        result = "Hit" if status < 400 else "Error"  # CloudFront marks stored errors "Error"
-        prefix = self._hit_prefix if status < 400 else self.identity.prefix("Error")
-        tail = prefix + rid + b"\r\nAge: %d\r\n" % age
+        if status < 400:
+            result = "Hit"
+            prefix = self._hit_prefix
+        else:
+            result = "Error"  # CloudFront marks stored errors "Error"
+            prefix = self.identity.prefix("Error")
         if not req.keep_alive:
-            tail += b"Connection: close\r\n"
+            connection = b"Connection: close\r\n"
         elif req.version == "1.0":
-            tail += b"Connection: keep-alive\r\n"
-        first = head + tail + b"\r\n"
+            connection = b"Connection: keep-alive\r\n"
+        else:
+            connection = b""
+        # One formatting operation builds the whole head: cheaper than a chain of concatenations.
+        first = b"%s%s%s\r\nAge: %d\r\n%s\r\n" % (head, prefix, rid, age, connection)
         if req.method == "HEAD":
             conn.write(first)
             sent = 0
         else:
-            conn.writelines([first, body])
             sent = len(body)
+            if sent <= _ONE_WRITE_MAX:
+                conn.write(first + body)
+            else:
+                conn.writelines([first, body])
         self.env.record_request(
             d.dist.id, req, conn.scheme, rid, status, result, sent, len(first), meta.content_type
         )

@@ -23,28 +23,30 @@ class KeyMemo:
         self._names: dict[int, tuple[KeyPolicy, tuple[str, ...]]] = {}
 
     def _inputs(self, policy: KeyPolicy) -> tuple[str, ...]:
-        entry = self._names.get(id(policy))
-        if entry is None or entry[0] is not policy:
-            names = policy.header_names if policy.headers != "none" else ()
-            if policy.accept_encoding_gzip or policy.accept_encoding_brotli:
-                names = (*names, "accept-encoding")
-            if policy.cookies != "none":
-                names = (*names, "cookie")
-            entry = self._names[id(policy)] = (policy, tuple(names))
-        return entry[1]
+        """The request headers the policy's key reads, besides Host (a memo key field itself)."""
+        names = [n for n in policy.header_names if n != "host"] if policy.headers != "none" else []
+        if policy.accept_encoding_gzip or policy.accept_encoding_brotli:
+            names.append("accept-encoding")
+        if policy.cookies != "none":
+            names.append("cookie")
+        found = tuple(names)
+        self._names[id(policy)] = (policy, found)
+        return found
 
     def get(self, req: Request, host: str, beh: Behavior, prefix: bytes) -> tuple[CacheKey, bytes]:
         policy = beh.key
         lookup = req.lookup.get
-        entry = self._names.get(id(policy))
+        policy_id = id(policy)
+        entry = self._names.get(policy_id)
         names = entry[1] if entry is not None and entry[0] is policy else self._inputs(policy)
+        # map() over the bound dict.get is the cheapest way to gather the header inputs.
         memo_key = (
             prefix,
-            id(policy),
+            policy_id,
             req.method == "OPTIONS",
             host,
             req.target,
-            *[lookup(n) for n in names],
+            *map(lookup, names),
         )
         hit = self._memo.get(memo_key)
         if hit is not None:

@@ -42,7 +42,7 @@ class Connection(asyncio.Protocol):
         "_discard",
         "_drain_waiter",
         "_error",
-        "_header_bytes",
+        "_fields_left",
         "_header_timeout",
         "_hmap",
         "_idle_timeout",
@@ -51,12 +51,12 @@ class Connection(asyncio.Protocol):
         "_max_header_bytes",
         "_max_headers",
         "_max_request_line",
-        "_nheaders",
         "_on_error",
         "_on_request",
         "_parser",
         "_pending",
         "_read_paused",
+        "_room",
         "_started",
         "_sweeper",
         "_url",
@@ -92,9 +92,9 @@ class Connection(asyncio.Protocol):
         self._parser = httptools.HttpRequestParser(self)
         self._url = b""
         self._hmap: dict[str, str] = {}
-        self._nheaders = 0
+        self._fields_left = 0  # header fields the current request may still send
+        self._room = 0  # bytes its head may still take
         self._conditional = False
-        self._header_bytes = 0
         self._pending: deque[Request] = deque()
         self._busy = False
         self._read_paused = False
@@ -174,24 +174,30 @@ class Connection(asyncio.Protocol):
     # No on_message_begin: httptools skips callbacks a protocol does not define, and the first
     # piece of the URL marks a new request just as well.
     def on_url(self, url: bytes) -> None:
-        if not self._url:
+        if self._url:
+            url = self._url + url
+        else:
             self._hmap = {}
-            self._nheaders = 0
+            self._fields_left = self._max_headers
             self._conditional = False
-            self._header_bytes = 0
             if self.deadline_is_idle or not self.deadline:
                 self.deadline = self._sweeper.now + self._header_timeout
                 self.deadline_is_idle = False
-        self._url += url
-        if len(self._url) > self._max_request_line:
+        self._url = url
+        if len(url) > self._max_request_line:
             raise _LimitExceeded(414, "Request-URI too long")
+        # The head's byte budget counts the URL; header fields only arrive after its last piece.
+        self._room = self._max_header_bytes - len(url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        hb = self._header_bytes = self._header_bytes + len(name) + len(value) + 4
-        n_headers = self._nheaders = self._nheaders + 1
-        if hb + len(self._url) > self._max_header_bytes or n_headers > self._max_headers:
+        # Budgets count down so each field costs one subtraction and one compare per limit.
+        room = self._room = self._room - len(name) - len(value) - 4
+        left = self._fields_left = self._fields_left - 1
+        if room < 0 or left < 0:
             raise _LimitExceeded(431, "Request header fields too large")
-        n = name.decode("latin-1").lower()
+        n = _FIELD_NAMES.get(name)
+        if n is None:
+            n = _field_name(name)
         v = value.decode("latin-1")
         hmap = self._hmap
         prev = hmap.get(n)
@@ -209,11 +215,13 @@ class Connection(asyncio.Protocol):
         version = p.get_http_version()
         if version != "1.1" and version != "1.0":
             raise _LimitExceeded(505, "HTTP version not supported")
+        url = self._url
+        self._url = b""
         try:
-            target = self._url.decode("ascii")
+            target = url.decode("ascii")
         except UnicodeDecodeError:
             raise _LimitExceeded(400, "Bad request target") from None
-        if not target.startswith("/"):
+        if target[:1] != "/":
             # absolute-form and authority-form are for forward proxies, not a CDN.
             raise _LimitExceeded(400, "Bad request target")
         if "?" in target or "#" in target:
@@ -222,9 +230,16 @@ class Connection(asyncio.Protocol):
         else:
             path, query = target, ""
         hmap = self._hmap
+        if "host" not in hmap and version == "1.1":
+            raise _LimitExceeded(400, "Missing Host header")
+        raw_method = p.get_method()
+        method = _METHODS.get(raw_method)
+        if method is None:
+            # llhttp accepts a fixed set of method names, so this table stays small.
+            method = _METHODS[raw_method] = raw_method.decode("ascii")
         client = self._client
         req = Request(
-            p.get_method().decode("ascii"),
+            method,
             target,
             path,
             query,
@@ -234,12 +249,17 @@ class Connection(asyncio.Protocol):
             client[0],
             client[1],
             _monotonic(),
-            self._header_bytes + len(self._url),
+            self._max_header_bytes - self._room,
             self._conditional,
         )
-        self._url = b""
-        if "host" not in hmap and version == "1.1":
-            raise _LimitExceeded(400, "Missing Host header")
+        if "content-length" in hmap or "transfer-encoding" in hmap:
+            self._expect_body(req, hmap)
+        if self._busy or self._pending:
+            self._pending.append(req)
+        else:
+            self._dispatch(req)
+
+    def _expect_body(self, req: Request, hmap: dict[str, str]) -> None:
         cl = hmap.get("content-length")
         if cl is not None:
             req.content_length = int(cl)
@@ -250,12 +270,8 @@ class Connection(asyncio.Protocol):
             req.body = RequestBody(self._pause_reading, self._resume_reading)
             self.deadline = self._sweeper.now + self._body_timeout
             expect = hmap.get("expect")
-            if expect is not None and expect.lower() == "100-continue" and version == "1.1":
+            if expect is not None and expect.lower() == "100-continue" and req.version == "1.1":
                 req.body.on_first_read = self._send_continue
-        if self._busy or self._pending:
-            self._pending.append(req)
-        else:
-            self._dispatch(req)
 
     def on_body(self, body: bytes) -> None:
         req = self._pending[-1] if self._pending else self.current
@@ -436,6 +452,23 @@ class Connection(asyncio.Protocol):
 
 def _no_write(data: bytes | memoryview) -> None:
     pass
+
+
+# Raw method name -> str, so each request's method is one shared, already-hashed string.
+_METHODS: dict[bytes, str] = {}
+
+# Raw header field name -> lower-case str: a handful of names (in a few spellings) make up
+# nearly every request, and a dict lookup is cheaper than decoding and lower-casing each one.
+_FIELD_NAMES: dict[bytes, str] = {}
+_MAX_FIELD_NAMES = 1024
+
+
+def _field_name(raw: bytes) -> str:
+    name = raw.decode("latin-1").lower()
+    if len(_FIELD_NAMES) >= _MAX_FIELD_NAMES:
+        _FIELD_NAMES.clear()  # made-up names must not grow memory without bound
+    _FIELD_NAMES[raw] = name
+    return name
 
 
 class Sweeper:
