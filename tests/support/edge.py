@@ -57,7 +57,13 @@ def dist_config(origin_port: int, **over: Any) -> dict[str, Any]:
     return d
 
 
-def config(dist: dict[str, Any], tmp: Any = None, dist_id: str = "EDIST1", **edge: Any) -> Any:
+def config(
+    dist: dict[str, Any],
+    tmp: Any = None,
+    dist_id: str = "EDIST1",
+    top: dict[str, Any] | None = None,
+    **edge: Any,
+) -> Any:
     from openfront.config import parse_config
 
     e: dict[str, Any] = {
@@ -70,9 +76,12 @@ def config(dist: dict[str, Any], tmp: Any = None, dist_id: str = "EDIST1", **edg
             e[k] = {**e[k], **v}
         else:
             e[k] = v
-    return parse_config(
-        {"edge": e, "distributions": [{"Id": dist_id, "DistributionConfig": dist}]}, "test"
-    )
+    data = {
+        "edge": e,
+        "distributions": [{"Id": dist_id, "DistributionConfig": dist}],
+        **(top or {}),
+    }
+    return parse_config(data, "test")
 
 
 async def eventually(pred: Callable[[], bool], timeout: float = 10.0) -> None:

@@ -93,6 +93,9 @@ class Behavior:
     origin_request: OriginRequestPolicy = OriginRequestPolicy()
     viewer_protocol_policy: str = "allow-all"
     compress: bool = False
+    # Restricted (TrustedKeyGroups): Key-Pair-Id -> loaded public key. Typed `object` so this
+    # pure module never imports cryptography; empty means the behavior is public.
+    trusted_keys: tuple[tuple[str, object], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from openfront import __version__
 from openfront.cli.edge_cmd import edge
 from openfront.cli.invalidate_cmd import invalidate
 from openfront.cli.origin_cmd import origin
+from openfront.cli.sign_cmd import sign_cookie_cmd, sign_url_cmd
 from openfront.cli.up_cmd import up
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -26,10 +27,12 @@ def main() -> None:
                                          run an edge in front of one origin (quick mode)
       openfront invalidate --admin http://127.0.0.1:9090 --token-file data/admin-token '/*'
                                          drop cached objects on a running edge
+      openfront sign-url URL --key-pair-id ID --private-key key.pem
+                                         sign a URL for a behavior with TrustedKeyGroups
 
     Run `openfront COMMAND --help` for the options of each command; docs/cli.md has examples.
     """
 
 
-for command in (up, edge, invalidate, origin):
+for command in (up, edge, invalidate, origin, sign_url_cmd, sign_cookie_cmd):
     main.add_command(command)

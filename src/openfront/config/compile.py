@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from openfront.cache import policy as rt
@@ -14,6 +14,7 @@ from openfront.config.distribution import (
     Origin,
     OriginGroup,
 )
+from openfront.config.keys import KeyGroup, PublicKey
 from openfront.config.load import DistributionEntry, OpenFrontConfig
 from openfront.config.managed import (
     CACHING_OPTIMIZED_ID,
@@ -22,8 +23,10 @@ from openfront.config.managed import (
 )
 from openfront.config.policies import CachePolicyConfig, OriginRequestPolicyConfig
 from openfront.errors import ConfigError
+from openfront.signing import load_public_key
 
 T = TypeVar("T")
+TrustedKeys = tuple[tuple[str, object], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,17 +35,44 @@ class PolicyCatalog:
 
     cache: Mapping[str, CachePolicyConfig]
     origin_request: Mapping[str, OriginRequestPolicyConfig]
+    key_groups: Mapping[str, TrustedKeys] = field(default_factory=dict)  # by KeyGroup Id
 
     @classmethod
     def from_config(cls, cfg: OpenFrontConfig) -> PolicyCatalog:
         return cls(
             index_cache_policies(cfg.cache_policies),
             index_origin_request_policies(cfg.origin_request_policies),
+            compile_key_groups(cfg.public_keys, cfg.key_groups),
         )
 
     @classmethod
     def managed_only(cls) -> PolicyCatalog:
         return cls(index_cache_policies(()), index_origin_request_policies(()))
+
+
+def compile_key_groups(
+    public_keys: tuple[PublicKey, ...], key_groups: tuple[KeyGroup, ...]
+) -> dict[str, TrustedKeys]:
+    """Each key group's (Key-Pair-Id, loaded key) pairs; every PEM is parsed once."""
+    loaded = {k.id: load_public_key(k.public_key_config.encoded_key) for k in public_keys}
+    return {
+        g.id: tuple((key_id, loaded[key_id]) for key_id in g.key_group_config.items)
+        for g in key_groups
+    }
+
+
+def _trusted_keys(b: CacheBehavior | DefaultCacheBehavior, policies: PolicyCatalog) -> TrustedKeys:
+    trusted = b.trusted_key_groups
+    if trusted is None or not trusted.enabled:
+        return ()
+    keys: dict[str, object] = {}
+    for group_id in trusted.items:
+        group = policies.key_groups.get(group_id)
+        if group is None:
+            raise ConfigError(f"TrustedKeyGroups: {group_id!r} is not a declared key group")
+        for key_id, key in group:
+            keys.setdefault(key_id, key)
+    return tuple(keys.items())
 
 
 def _lower_names(names: tuple[str, ...]) -> tuple[str, ...]:
@@ -107,6 +137,7 @@ def compile_behavior(
         ),
         viewer_protocol_policy=b.viewer_protocol_policy,
         compress=b.compress,
+        trusted_keys=_trusted_keys(b, policies),
     )
 
 

@@ -235,6 +235,42 @@ class AllowedMethods(CfModel):
         return self
 
 
+MAX_KEY_GROUPS_PER_BEHAVIOR = 4  # CloudFront quota
+
+
+class TrustedKeyGroups(CfModel):
+    """Key groups whose keys may sign URLs and cookies for a behavior (private content)."""
+
+    enabled: bool = Field(
+        description="Whether viewers need a signed URL or signed cookies (else 403)."
+    )
+    items: CfList[str] = Field(
+        default=(), description="Ids of entries in KeyGroups (1 to 4 when Enabled)."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_list(cls, data: object) -> object:
+        if isinstance(data, list):
+            return {"Enabled": True, "Items": data}
+        if isinstance(data, Mapping) and "Quantity" in data:
+            rest = {k: v for k, v in data.items() if k != "Quantity"}
+            check_quantity(data["Quantity"], rest.get("Items"))
+            return rest
+        return data
+
+    @model_validator(mode="after")
+    def _check(self) -> TrustedKeyGroups:
+        if self.enabled and not self.items:
+            raise ConfigPathError.at("Items", "Enabled needs at least one key group Id")
+        if len(self.items) > MAX_KEY_GROUPS_PER_BEHAVIOR:
+            msg = f"at most {MAX_KEY_GROUPS_PER_BEHAVIOR} key groups (got {len(self.items)})"
+            raise ConfigPathError.at("Items", msg)
+        if len(set(self.items)) != len(self.items):
+            raise ConfigPathError.at("Items", "a key group is listed twice")
+        return self
+
+
 class _BehaviorSettings(CfModel):
     target_origin_id: str = Field(description="Id of the origin or origin group to use.")
     viewer_protocol_policy: Literal["allow-all", "https-only", "redirect-to-https"] = Field(
@@ -260,6 +296,11 @@ class _BehaviorSettings(CfModel):
     )
     origin_request_policy_config: OriginRequestPolicyConfig | None = Field(
         default=None, description="OpenFront convenience: an inline origin request policy."
+    )
+    trusted_key_groups: TrustedKeyGroups | None = Field(
+        default=None,
+        description="Private content: viewers need a URL or cookies signed by a key of one "
+        "of these groups. A plain list of ids means Enabled with those Items.",
     )
 
     @model_validator(mode="after")

@@ -19,6 +19,7 @@ from pydantic_core import ErrorDetails
 
 from openfront.config.distribution import DistributionConfig
 from openfront.config.edge import EdgeConfig
+from openfront.config.keys import KeyGroup, PublicKey, key_problems
 from openfront.config.managed import (
     ALL_VIEWER_ID,
     MANAGED_CACHE_BY_REF,
@@ -28,6 +29,7 @@ from openfront.config.managed import (
 )
 from openfront.config.policies import (
     CachePolicy,
+    CfList,
     CfModel,
     ConfigPathError,
     NonEmpty,
@@ -69,13 +71,31 @@ class OpenFrontConfig(BaseModel):
         alias="OriginRequestPolicies",
         description="Custom origin request policies, referenced by Id or Name.",
     )
+    public_keys: CfList[PublicKey] = Field(
+        default=(),
+        alias="PublicKeys",
+        description="Public keys that verify signed URLs and cookies (private content).",
+    )
+    key_groups: CfList[KeyGroup] = Field(
+        default=(),
+        alias="KeyGroups",
+        description="Groups of PublicKeys, referenced by behaviors' TrustedKeyGroups.",
+    )
     distributions: Annotated[tuple[DistributionEntry, ...], NonEmpty] = Field(
         description="The distributions this edge serves (at least one)."
     )
 
     @model_validator(mode="after")
     def _check(self) -> OpenFrontConfig:
-        problems = [*_distribution_problems(self), *_policy_problems(self)]
+        problems = [
+            *_distribution_problems(self),
+            *_policy_problems(self),
+            *key_problems(
+                self.public_keys,
+                self.key_groups,
+                [e.distribution_config for e in self.distributions],
+            ),
+        ]
         if problems:
             raise ConfigPathError(problems)
         return self

@@ -51,6 +51,8 @@ from openfront.edge.store.disk import DiskObject
 from openfront.edge.store.memory import MemoryObject
 from openfront.errors import OriginError, OriginTimeout
 from openfront.http.dates import HttpDateCache
+from openfront.http.headers import parse_cookie_header, parse_query
+from openfront.signing import Denied, check_request, strip_signing_params
 
 _log = logging.getLogger("openfront.edge")
 
@@ -103,6 +105,7 @@ class Edge:
         self.by_host: dict[str, DistRuntime] = {}
         self.default: DistRuntime | None = None
         self.keys = KeyMemo()
+        self._trusted: dict[int, dict[str, object]] = {}
         self._hit_prefix = self.identity.prefix("Hit")
         self.set_distributions(env.distributions)
 
@@ -118,6 +121,7 @@ class Edge:
         # a Host must name one of their aliases.
         self.default = runtimes[0] if len(runtimes) == 1 else None
         self.keys = KeyMemo()
+        self._trusted = {}
 
     # -- entry point -----------------------------------------------------------------------
     def handle(self, conn: Connection, req: Request) -> Coroutine[Any, Any, None] | None:
@@ -138,6 +142,8 @@ class Edge:
                 "This distribution is not configured "
                 "to allow the HTTP request method that was used.",
             )
+            return None
+        if beh.trusted_keys and not self._signed(conn, req, d, beh):
             return None
         if method != "GET" and method != "HEAD":
             return self._forward(Ctx(conn, req, self.ids.next(), d), beh)
@@ -164,6 +170,39 @@ class Edge:
                         self._plain_hit(conn, req, d, meta, obj.body, age)
                     return None
         return self._cached(Ctx(conn, req, self.ids.next(), d), beh, ck, full)
+
+    def _signed(self, conn: Connection, req: Request, d: DistRuntime, beh: Behavior) -> bool:
+        """A restricted behavior's signed URL/cookie check (guide §1.15); answers 403 itself.
+
+        Checked before the cache, so a cached object is never served without a signature. The
+        signing parameters then leave the query: they are not part of the cache key, and the
+        origin never sees them.
+        """
+        keys = self._trusted.get(id(beh))
+        if keys is None:
+            keys = self._trusted[id(beh)] = dict(beh.trusted_keys)
+        lookup = req.lookup.get
+        url = f"{conn.scheme}://{lookup('host') or ''}{req.path}"
+        verdict = check_request(
+            url,
+            parse_query(req.query) if req.query else [],
+            dict(parse_cookie_header(lookup("cookie") or "")),
+            key_groups=keys,  # type: ignore[arg-type]  # loaded PublicKey objects (config)
+            now=time.time(),
+            client_ip=req.client_ip,
+        )
+        if isinstance(verdict, Denied):
+            ctx = Ctx(conn, req, self.ids.next(), d)
+            self.error(
+                ctx, verdict.status, verdict.detail, body=verdict.body(), content_type="text/xml"
+            )
+            return False
+        if req.query:
+            query = strip_signing_params(req.query)
+            if query != req.query:
+                req.query = query
+                req.target = req.path + ("?" + query if query else "")
+        return True
 
     def _plain_hit(
         self,
@@ -439,25 +478,35 @@ class Edge:
             detail = getattr(error, "detail", "OriginError")
             self.error(ctx, 502, detail)
 
-    def error(self, ctx: Ctx, status: int, detail: str, text: str | None = None) -> None:
+    def error(
+        self,
+        ctx: Ctx,
+        status: int,
+        detail: str,
+        text: str | None = None,
+        *,
+        body: bytes | None = None,
+        content_type: str = "text/html",
+    ) -> None:
+        """An answer made by the edge itself: CloudFront's error page unless ``body`` is given."""
         ctx.result = "Error"
         ctx.detail = detail
-        body = (
-            b""
-            if ctx.req.method == "HEAD"
-            else error_body(status, ctx.rid, text, self.identity.product)
-        )
+        if body is None:
+            body = error_body(status, ctx.rid, text, self.identity.product)
+        if ctx.req.method == "HEAD":
+            body = b""
         head = (
             status_line(status)
             + b"Server: CloudFront\r\nDate: "
             + self.dates(time.time())
-            + b"\r\nContent-Type: text/html\r\nContent-Length: %d\r\n" % len(body)
+            + b"\r\nContent-Type: %s\r\nContent-Length: %d\r\n"
+            % (content_type.encode("latin-1"), len(body))
             + self._per_request(ctx, None)
             + b"\r\n"
         )
         ctx.conn.writelines([head, body])
         ctx.head_len = len(head)
-        ctx.content_type = "text/html"
+        ctx.content_type = content_type
         ctx.status = status
         ctx.sent = len(body)
         self.done(ctx, keep_alive=status < 500 and not ctx.req.has_body)
