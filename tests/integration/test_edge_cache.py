@@ -233,3 +233,16 @@ async def test_keep_alive_serves_many_requests_on_one_connection(
         assert (first.status, second.status) == (200, 404)
     finally:
         writer.close()
+
+
+async def test_default_root_object_only_for_the_root(origin: TestOrigin, make_edge) -> None:
+    from tests.support.edge import dist_config
+
+    origin.set("/index.html", Reply(200, [CC], b"home"))
+    origin.set("/docs/", Reply(200, [CC], b"docs dir"))
+    edge = await make_edge(dist=dist_config(origin.port, DefaultRootObject="index.html"))
+    root = await request(edge.port, path="/?lang=ko")
+    assert (root.status, root.body) == (200, b"home")
+    assert origin.requests[0].target == "/index.html?lang=ko"
+    sub = await request(edge.port, path="/docs/")
+    assert sub.body == b"docs dir"  # CloudFront never applies it below the root

@@ -132,6 +132,10 @@ class Edge:
             if d is None:
                 self.error(Ctx(conn, req, self.ids.next(), None), 403, "InvalidRequest")
                 return None
+        if req.path == "/" and d.dist.default_root_object:
+            # DefaultRootObject (guide §1.9): only the root itself, never a subdirectory.
+            req.path = "/" + d.dist.default_root_object
+            req.target = req.path + ("?" + req.query if req.query else "")
         beh = d.selector.select(req.path)
         method = req.method
         if method not in beh.allowed_methods:
