@@ -118,3 +118,5 @@ class Distribution:
     default_root_object: str = ""
     custom_error_responses: dict[int, CustomErrorResponse] = field(default_factory=dict)
     comment: str = ""
+    # (RestrictionType, ISO alpha-2 codes): "none", "whitelist" or "blacklist".
+    geo_restriction: tuple[str, frozenset[str]] = ("none", frozenset())

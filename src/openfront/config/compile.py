@@ -192,6 +192,10 @@ def compile_distribution(entry: DistributionEntry, policies: PolicyCatalog) -> r
             e.error_code: compile_error_response(e) for e in dc.custom_error_responses
         },
         comment=dc.comment,
+        geo_restriction=(
+            dc.restrictions.geo_restriction.restriction_type,
+            frozenset(dc.restrictions.geo_restriction.items),
+        ),
     )
 
 

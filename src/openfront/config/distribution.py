@@ -375,6 +375,57 @@ class CustomErrorResponse(CfModel):
         return self
 
 
+# --- geo restriction ----------------------------------------------------------------------------
+
+_COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
+
+
+class GeoRestriction(CfModel):
+    restriction_type: Literal["none", "whitelist", "blacklist"] = Field(
+        default="none",
+        description="`whitelist`: only viewers from Items get content; `blacklist`: viewers "
+        "from Items get 403; `none`. Viewers whose country is unknown are always served.",
+    )
+    items: CfList[str] = Field(
+        default=(),
+        description="ISO 3166-1 alpha-2 country codes (`US`, `DE`); at least one for "
+        "whitelist/blacklist, none for `none`.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _quantity(cls, data: object) -> object:
+        if isinstance(data, Mapping) and "Quantity" in data:
+            rest = {k: v for k, v in data.items() if k != "Quantity"}
+            check_quantity(data["Quantity"], rest.get("Items"))
+            return rest
+        return data
+
+    @model_validator(mode="after")
+    def _check(self) -> GeoRestriction:
+        problems: Problems = [
+            (("Items", i), f"{code!r} is not a two-letter upper-case ISO country code")
+            for i, code in enumerate(self.items)
+            if not _COUNTRY_CODE.match(code)
+        ]
+        if len(set(self.items)) != len(self.items):
+            problems.append((("Items",), "a country is listed twice"))
+        if self.restriction_type == "none" and self.items:
+            problems.append((("Items",), "RestrictionType none takes no countries"))
+        elif self.restriction_type != "none" and not self.items:
+            msg = f"RestrictionType {self.restriction_type} needs at least one country"
+            problems.append((("Items",), msg))
+        if problems:
+            raise ConfigPathError(problems)
+        return self
+
+
+class Restrictions(CfModel):
+    geo_restriction: GeoRestriction = Field(
+        default=GeoRestriction(), description="Country allow list or block list (403)."
+    )
+
+
 # --- the distribution ---------------------------------------------------------------------------
 
 
@@ -405,6 +456,10 @@ class DistributionConfig(CfModel):
     )
     custom_error_responses: CfList[CustomErrorResponse] = Field(
         default=(), description="Per-status error pages and error caching TTLs."
+    )
+    restrictions: Restrictions = Field(
+        default=Restrictions(),
+        description="Geo restriction for the whole distribution (blocked viewers get 403).",
     )
 
     @model_validator(mode="after")

@@ -163,6 +163,32 @@ class LogsConfig(EdgeModel):
     gzip: bool = Field(default=True, description="Compress rotated files with gzip.")
 
 
+def _check_cidrs(value: object) -> object:
+    if isinstance(value, list | tuple):
+        for cidr in value:
+            if not isinstance(cidr, str):
+                raise ValueError(f"{cidr!r} is not a CIDR such as 10.0.0.0/8")
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError:
+                raise ValueError(f"{cidr!r} is not a CIDR such as 10.0.0.0/8") from None
+    return value
+
+
+class ViewerConfig(EdgeModel):
+    trusted_proxies: Annotated[tuple[str, ...], BeforeValidator(_check_cidrs)] = Field(
+        default=(),
+        description="CIDRs (`10.0.0.0/8`, `::1/128`) of load balancers in front of the edge. "
+        "Only for peers in these networks is the first X-Forwarded-For address taken as the "
+        "viewer address (for geo, CloudFront-Viewer-Address and logs); empty = never.",
+    )
+    geoip_database: Path | None = Field(
+        default=None,
+        description="MaxMind GeoLite2/GeoIP2 Country or City .mmdb file (needs the maxminddb "
+        "package); none = the database bundled with geoip2fast.",
+    )
+
+
 class EdgeConfig(EdgeModel):
     listen: Listen = Field(
         default="127.0.0.1:8080", description="HOST:PORT viewers connect to (port 0 = any free)."
@@ -194,6 +220,9 @@ class EdgeConfig(EdgeModel):
     limits: LimitsConfig = Field(default=LimitsConfig(), description="Request limits/timeouts.")
     cache: CacheConfig = Field(default=CacheConfig(), description="The cache tiers.")
     logs: LogsConfig = Field(default=LogsConfig(), description="The access log.")
+    viewer: ViewerConfig = Field(
+        default=ViewerConfig(), description="Viewer address and geolocation."
+    )
 
     @model_validator(mode="after")
     def _check(self) -> EdgeConfig:

@@ -22,6 +22,7 @@ from openfront.edge.request import Request
 from openfront.edge.respond import EdgeIdentity
 from openfront.edge.store.disk import DiskStore
 from openfront.edge.store.memory import MemoryStore
+from openfront.edge.viewerinfo import ViewerInfo
 
 if TYPE_CHECKING:
     from openfront.config import OpenFrontConfig
@@ -65,6 +66,12 @@ class EdgeEnv:
                     rotate_seconds=e.logs.rotate_seconds or _NEVER,
                     gzip_on_rotate=e.logs.gzip,
                 )
+        v = e.viewer
+        self.viewers = ViewerInfo(
+            self.distributions,
+            v.trusted_proxies,
+            None if v.geoip_database is None else str(v.geoip_database),
+        )
         self.domains = {d.id: f"{d.id.lower()}.cloudfront.net" for d in self.distributions}
         self.edge = Edge(self)
 

@@ -53,6 +53,7 @@ from openfront.errors import OriginError, OriginTimeout
 from openfront.http.dates import HttpDateCache
 from openfront.http.headers import parse_cookie_header, parse_query
 from openfront.signing import Denied, check_request, strip_signing_params
+from openfront.viewer import geo_allowed
 
 _log = logging.getLogger("openfront.edge")
 
@@ -105,6 +106,7 @@ class Edge:
         self.by_host: dict[str, DistRuntime] = {}
         self.default: DistRuntime | None = None
         self.keys = KeyMemo()
+        self.viewers = env.viewers
         self._trusted: dict[int, dict[str, object]] = {}
         self._hit_prefix = self.identity.prefix("Hit")
         self.set_distributions(env.distributions)
@@ -132,6 +134,11 @@ class Edge:
             if d is None:
                 self.error(Ctx(conn, req, self.ids.next(), None), 403, "InvalidRequest")
                 return None
+        viewers = self.viewers
+        if viewers.proxies:
+            req.client_ip = viewers.client_ip(req)
+        if d.dist.geo_restriction[0] != "none" and not self._geo_ok(conn, req, d):
+            return None
         if req.path == "/" and d.dist.default_root_object:
             # DefaultRootObject (guide §1.9): only the root itself, never a subdirectory.
             req.path = "/" + d.dist.default_root_object
@@ -149,6 +156,10 @@ class Edge:
             return None
         if beh.trusted_keys and not self._signed(conn, req, d, beh):
             return None
+        if viewers.wanted:
+            names = viewers.wanted.get(id(beh))
+            if names:
+                viewers.add_headers(req, conn.scheme, names)
         if method != "GET" and method != "HEAD":
             return self._forward(Ctx(conn, req, self.ids.next(), d), beh)
         if req.has_body:
@@ -174,6 +185,19 @@ class Edge:
                         self._plain_hit(conn, req, d, meta, obj.body, age)
                     return None
         return self._cached(Ctx(conn, req, self.ids.next(), d), beh, ck, full)
+
+    def _geo_ok(self, conn: Connection, req: Request, d: DistRuntime) -> bool:
+        """Geo restriction (guide §1.16): 403 for a blocked country; unknown countries pass."""
+        kind, countries = d.dist.geo_restriction
+        if geo_allowed(self.viewers.country(req.client_ip), kind, countries):
+            return True
+        self.error(
+            Ctx(conn, req, self.ids.next(), d),
+            403,
+            "ClientGeoBlocked",
+            "The Amazon CloudFront distribution is configured to block access from your country.",
+        )
+        return False
 
     def _signed(self, conn: Connection, req: Request, d: DistRuntime, beh: Behavior) -> bool:
         """A restricted behavior's signed URL/cookie check (guide §1.15); answers 403 itself.

@@ -198,6 +198,8 @@ class Connection(asyncio.Protocol):
         n = _FIELD_NAMES.get(name)
         if n is None:
             n = _field_name(name)
+        if n[0] == "c" and n.startswith("cloudfront-"):
+            return  # only the edge sets CloudFront-* request headers: a viewer's are forgeries
         v = value.decode("latin-1")
         hmap = self._hmap
         prev = hmap.get(n)
