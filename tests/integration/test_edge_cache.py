@@ -246,3 +246,23 @@ async def test_default_root_object_only_for_the_root(origin: TestOrigin, make_ed
     assert origin.requests[0].target == "/index.html?lang=ko"
     sub = await request(edge.port, path="/docs/")
     assert sub.body == b"docs dir"  # CloudFront never applies it below the root
+
+
+async def test_viewer_protocol_policy_on_plain_http(origin: TestOrigin, make_edge) -> None:
+    from tests.support.edge import dist_config
+
+    origin.set("/r", Reply(200, [CC], b"r"))
+    dist = dist_config(origin.port)
+    redirect = dict(dist["DefaultCacheBehavior"], PathPattern="/secure/*",
+                    ViewerProtocolPolicy="https-only")  # fmt: skip
+    dist["CacheBehaviors"] = [redirect]
+    dist["DefaultCacheBehavior"]["ViewerProtocolPolicy"] = "redirect-to-https"
+    edge = await make_edge(dist=dist)
+    get = await request(edge.port, path="/r?x=1", host="cdn.example.com:8080")
+    assert get.status == 301 and get.h("location") == "https://cdn.example.com/r?x=1"
+    assert get.x_cache == "Redirect from cloudfront"
+    post = await request(edge.port, "POST", "/r", body=b"x", host="cdn.example.com")
+    assert post.status == 307 and post.h("location") == "https://cdn.example.com/r"
+    only = await request(edge.port, path="/secure/a")
+    assert only.status == 403
+    assert origin.requests == []

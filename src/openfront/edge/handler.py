@@ -107,6 +107,8 @@ class Edge:
         self.default: DistRuntime | None = None
         self.keys = KeyMemo()
         self.viewers = env.viewers
+        tls = getattr(env.cfg.edge, "tls", None)
+        self.https_port = int(str(tls.listen).rpartition(":")[2]) if tls is not None else 443
         self._trusted: dict[int, dict[str, object]] = {}
         self._hit_prefix = self.identity.prefix("Hit")
         self.set_distributions(env.distributions)
@@ -145,6 +147,9 @@ class Edge:
             req.target = req.path + ("?" + req.query if req.query else "")
         beh = d.selector.select(req.path)
         method = req.method
+        if beh.viewer_protocol_policy != "allow-all" and conn.scheme != "https":
+            self._insecure(conn, req, d, beh.viewer_protocol_policy)
+            return None
         if method not in beh.allowed_methods:
             self.error(
                 Ctx(conn, req, self.ids.next(), d),
@@ -185,6 +190,36 @@ class Edge:
                         self._plain_hit(conn, req, d, meta, obj.body, age)
                     return None
         return self._cached(Ctx(conn, req, self.ids.next(), d), beh, ck, full)
+
+    def _insecure(self, conn: Connection, req: Request, d: DistRuntime, policy: str) -> None:
+        """ViewerProtocolPolicy for a plain-HTTP request (guide §1.6)."""
+        ctx = Ctx(conn, req, self.ids.next(), d)
+        safe = req.method in ("GET", "HEAD")
+        if policy == "https-only" or (not safe and req.version == "1.0"):
+            self.error(ctx, 403, "InvalidRequest", "This distribution only accepts HTTPS.")
+            return
+        host = _strip_port(req.lookup.get("host") or "")
+        if self.https_port != 443:
+            host = f"{host}:{self.https_port}"
+        status = 301 if safe else 307
+        self.redirect(ctx, status, f"https://{host}{req.target}")
+
+    def redirect(self, ctx: Ctx, status: int, location: str) -> None:
+        ctx.result = "Redirect"
+        head = (
+            status_line(status)
+            + b"Server: CloudFront\r\nDate: "
+            + self.dates(time.time())
+            + b"\r\nLocation: "
+            + location.encode("latin-1", "replace")
+            + b"\r\nContent-Length: 0\r\n"
+            + self._per_request(ctx, None)
+            + b"\r\n"
+        )
+        ctx.conn.write(head)
+        ctx.head_len = len(head)
+        ctx.status = status
+        self.done(ctx, keep_alive=not ctx.req.has_body)
 
     def _geo_ok(self, conn: Connection, req: Request, d: DistRuntime) -> bool:
         """Geo restriction (guide §1.16): 403 for a blocked country; unknown countries pass."""
