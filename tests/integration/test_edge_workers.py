@@ -114,3 +114,32 @@ async def test_event_loops(tmp_path, origin, loop: str) -> None:
         assert (b.status, b.body, b.x_cache) == (206, b"u" * 10, "Hit from cloudfront")
     finally:
         assert await _stop(proc) == 0
+
+
+async def test_prefork_workers_serve_https(tmp_path, origin) -> None:
+    import ssl
+
+    from tests.support.client import read_response
+
+    from openfront.cli._certgen import issue_certificate, load_or_create_ca
+
+    ca, _ = load_or_create_ca(tmp_path)
+    cert, key = issue_certificate(tmp_path, ["cdn.test"], ca)
+    origin.set("/t", Reply(200, [CC], b"tls"))
+    tls = {"listen": "127.0.0.1:0", "certificates": [
+        {"names": ["cdn.test"], "cert_file": str(cert), "key_file": str(key)}]}  # fmt: skip
+    proc, _port, _ = await _start(tmp_path, origin, workers=2, tls=tls)
+    try:
+        info = json.loads((tmp_path / "ready.json").read_text())
+        https_port = int(info["https_url"].rsplit(":", 1)[1])
+        ctx = ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
+        for _ in range(4):
+            reader, writer = await asyncio.open_connection(
+                "127.0.0.1", https_port, ssl=ctx, server_hostname="cdn.test"
+            )
+            writer.write(b"GET /t HTTP/1.1\r\nHost: cdn.test\r\nConnection: close\r\n\r\n")
+            r = await read_response(reader)
+            writer.close()
+            assert (r.status, r.body) == (200, b"tls")
+    finally:
+        assert await _stop(proc) == 0

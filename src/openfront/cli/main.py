@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from openfront import __version__
+from openfront.cli.cert_cmd import cert
 from openfront.cli.edge_cmd import edge
 from openfront.cli.invalidate_cmd import invalidate
 from openfront.cli.origin_cmd import origin
@@ -34,5 +35,5 @@ def main() -> None:
     """
 
 
-for command in (up, edge, invalidate, origin, sign_url_cmd, sign_cookie_cmd):
+for command in (up, edge, invalidate, origin, sign_url_cmd, sign_cookie_cmd, cert):
     main.add_command(command)

@@ -189,6 +189,60 @@ class ViewerConfig(EdgeModel):
     )
 
 
+_HOST_NAME = re.compile(r"^(\*\.)?(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*$")
+
+
+def check_host_name(name: object) -> str:
+    """A DNS name for a certificate, `*.` wildcard allowed; raises ValueError."""
+    if not isinstance(name, str) or not _HOST_NAME.match(name) or len(name) > 253:
+        raise ValueError(f"{name!r} is not a host name such as cdn.example.com or *.example.com")
+    return name
+
+
+def _check_host_names(value: object) -> object:
+    if isinstance(value, list | tuple):
+        for name in value:
+            check_host_name(name)
+    return value
+
+
+class CertificateConfig(EdgeModel):
+    """One certificate for the TLS listener, like an ACM certificate attached to aliases."""
+
+    names: Annotated[tuple[str, ...], BeforeValidator(_check_host_names)] = Field(
+        min_length=1,
+        description="Host names this certificate is presented for (SNI), e.g. cdn.example.com; "
+        "`*.example.com` matches one label (a.example.com, not a.b.example.com nor example.com).",
+    )
+    cert_file: Path = Field(
+        description="PEM file with the certificate first, then the intermediates (the chain)."
+    )
+    key_file: Path = Field(description="PEM file with the certificate's private key.")
+
+
+class TlsConfig(EdgeModel):
+    """The HTTPS listener: certificates chosen by SNI; the first one when no name matches."""
+
+    listen: Listen = Field(
+        default="127.0.0.1:8443", description="HOST:PORT of the HTTPS listener (port 0 = any free)."
+    )
+    certificates: tuple[CertificateConfig, ...] = Field(
+        min_length=1,
+        description="Certificates with their names; the first one also serves viewers that send "
+        "no SNI or an unknown name.",
+    )
+    min_protocol: Literal["TLSv1.2", "TLSv1.3"] = Field(
+        default="TLSv1.2",
+        description="Oldest TLS version accepted (CloudFront's MinimumProtocolVersion); older "
+        "handshakes are refused.",
+    )
+    reload_seconds: Seconds = Field(
+        default=60.0,
+        description="How often certificate files are checked for changes (by mtime) and reloaded "
+        "without a restart.",
+    )
+
+
 class EdgeConfig(EdgeModel):
     listen: Listen = Field(
         default="127.0.0.1:8080", description="HOST:PORT viewers connect to (port 0 = any free)."
@@ -222,6 +276,9 @@ class EdgeConfig(EdgeModel):
     logs: LogsConfig = Field(default=LogsConfig(), description="The access log.")
     viewer: ViewerConfig = Field(
         default=ViewerConfig(), description="Viewer address and geolocation."
+    )
+    tls: TlsConfig | None = Field(
+        default=None, description="The HTTPS listener for viewers; none = HTTP only."
     )
 
     @model_validator(mode="after")

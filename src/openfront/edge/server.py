@@ -25,6 +25,7 @@ from openfront._aio import create_task
 from openfront.edge.admin import AdminHandlers, AdminServer
 from openfront.edge.app import EdgeEnv, protocol_error_responder
 from openfront.edge.protocol import Connection, Sweeper
+from openfront.edge.tls import CertStore
 
 if TYPE_CHECKING:
     from openfront.config import OpenFrontConfig
@@ -86,9 +87,19 @@ class RunningEdge:
         self.admin: AdminServer | None = None
         self.port = 0
         self._flusher: asyncio.TimerHandle | None = None
+        self._reloader: asyncio.TimerHandle | None = None
         self.sweeper: Sweeper | None = None
+        self.certs: CertStore | None = None
+        self.tls_server: asyncio.Server | None = None
+        self.tls_port = 0
 
-    async def start(self, *, sock: socket.socket | None = None, admin: bool = True) -> None:
+    async def start(
+        self,
+        *,
+        sock: socket.socket | None = None,
+        tls_sock: socket.socket | None = None,
+        admin: bool = True,
+    ) -> None:
         env = self.env
         await env.open()
         loop = asyncio.get_running_loop()
@@ -106,6 +117,26 @@ class RunningEdge:
             sock = claim_port(host, port)
         self.server = await loop.create_server(factory, sock=sock, backlog=4096)
         self.port = self.server.sockets[0].getsockname()[1]
+        tls = self.cfg.edge.tls
+        if tls is not None:
+            self.certs = CertStore(tls)
+
+            def tls_factory() -> Connection:
+                return Connection(edge.handle, on_error, limits, sweeper, scheme="https")
+
+            if tls_sock is None:
+                host, port = split_addr(tls.listen)
+                tls_sock = claim_port(host, port)
+            self.tls_server = await loop.create_server(
+                tls_factory,
+                sock=tls_sock,
+                backlog=4096,
+                ssl=self.certs.server_context(),
+                ssl_handshake_timeout=float(limits.header_timeout),
+            )
+            self.tls_port = self.tls_server.sockets[0].getsockname()[1]
+            edge.https_port = self.tls_port  # redirect-to-https points at the real port
+            self._schedule_reload(float(tls.reload_seconds))
         if admin:
             await self.start_admin(self.admin_handlers())
         self._schedule_flush()
@@ -130,6 +161,12 @@ class RunningEdge:
     def admin_port(self) -> int:
         return self.admin.port if self.admin is not None else 0
 
+    def _schedule_reload(self, every: float) -> None:
+        # Certificate files renewed on disk are picked up without a restart.
+        if self.certs is not None:
+            self.certs.reload_if_changed()
+        self._reloader = asyncio.get_running_loop().call_later(every, self._schedule_reload, every)
+
     def _schedule_flush(self) -> None:
         self.env.flush_logs()
         self._flusher = asyncio.get_running_loop().call_later(1.0, self._schedule_flush)
@@ -139,6 +176,10 @@ class RunningEdge:
             self._flusher.cancel()
         if self.server is not None:
             self.server.close()
+        if self.tls_server is not None:
+            self.tls_server.close()
+        if self._reloader is not None:
+            self._reloader.cancel()
         if self.sweeper is not None:
             self.sweeper.close()
         if self.admin is not None:
@@ -204,6 +245,11 @@ async def _serve_single(cfg: OpenFrontConfig, ready_file: Path | None) -> int:
             {
                 "url": f"http://{host}:{edge.port}",
                 "admin_url": f"http://{admin_host}:{edge.admin_port}",
+                **(
+                    {"https_url": f"https://{split_addr(cfg.edge.tls.listen)[0]}:{edge.tls_port}"}
+                    if cfg.edge.tls is not None
+                    else {}
+                ),
                 "pid": os.getpid(),
             },
         )
@@ -234,6 +280,12 @@ async def _serve_master(cfg: OpenFrontConfig, ready_file: Path | None) -> int:
     host, port = split_addr(cfg.edge.listen)
     holder = claim_port(host, port)  # reserves the port for the group; never listens
     port = holder.getsockname()[1]
+    tls_holder = None
+    tls_port = 0
+    if cfg.edge.tls is not None:
+        tls_host, tls_port = split_addr(cfg.edge.tls.listen)
+        tls_holder = claim_port(tls_host, tls_port)
+        tls_port = tls_holder.getsockname()[1]
     run_dir = Path(tempfile.mkdtemp(prefix="openfront-edge-"))
     cfg_path = run_dir / "config.json"
     # Only what was set: defaults stay defaults when the worker validates it again. Secrets
@@ -257,6 +309,7 @@ async def _serve_master(cfg: OpenFrontConfig, ready_file: Path | None) -> int:
             str(ctl_r),
             str(rep_w),
             str(ready_w),
+            str(tls_port),
             pass_fds=(ctl_r, rep_w, ready_w),
         )
         for fd in (ctl_r, rep_w, ready_w):
@@ -362,6 +415,11 @@ async def _serve_master(cfg: OpenFrontConfig, ready_file: Path | None) -> int:
             ready_file,
             {
                 "url": f"http://{host}:{port}",
+                **(
+                    {"https_url": f"https://{split_addr(cfg.edge.tls.listen)[0]}:{tls_port}"}
+                    if cfg.edge.tls is not None
+                    else {}
+                ),
                 "admin_url": f"http://{admin_host}:{admin.port}",
                 "pid": os.getpid(),
                 "workers": len(workers),
@@ -386,5 +444,7 @@ async def _serve_master(cfg: OpenFrontConfig, ready_file: Path | None) -> int:
                     await w.proc.wait()
             os.close(w.control_w)
         holder.close()
+        if tls_holder is not None:
+            tls_holder.close()
         await asyncio.to_thread(shutil.rmtree, run_dir, True)
     return 0

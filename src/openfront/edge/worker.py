@@ -1,4 +1,5 @@
-"""A preforked edge worker: ``python -m openfront.edge.worker CONFIG PORT INDEX N CTL REPLY READY``.
+"""A preforked edge worker: ``python -m openfront.edge.worker CONFIG PORT INDEX N CTL REPLY READY
+TLS_PORT``.
 
 Started only by the master in ``openfront.edge.server``; it answers the master's control
 messages (invalidate, metrics, status) one JSON line per message on the reply pipe.
@@ -55,10 +56,13 @@ async def _control(edge: RunningEdge, ctl_fd: int, reply_fd: int) -> None:
 
 
 async def _main(cfg: OpenFrontConfig, argv: list[str]) -> int:
-    _, port, index, count, ctl, reply, ready = argv
+    _, port, index, count, ctl, reply, ready, tls_port = argv
     host, _ = split_addr(cfg.edge.listen)
     edge = RunningEdge(cfg, share=int(count), worker=int(index))
-    await edge.start(sock=reuseport_socket(host, int(port)), admin=False)
+    tls_sock = None
+    if cfg.edge.tls is not None:
+        tls_sock = reuseport_socket(split_addr(cfg.edge.tls.listen)[0], int(tls_port))
+    await edge.start(sock=reuseport_socket(host, int(port)), tls_sock=tls_sock, admin=False)
     os.write(int(ready), b"ready\n")
     os.close(int(ready))
     loop = asyncio.get_running_loop()
