@@ -201,6 +201,17 @@ def _set_names(sets: tuple[frozenset[str], ...]) -> str:
     return ", ".join("[" + ", ".join(m for m in order if m in s) + "]" for s in sets)
 
 
+def _items_object(data: object, list_defaults: dict[str, object]) -> object:
+    """CloudFront's {Quantity, Items} object from a plain list (plus defaults) or checked as is."""
+    if isinstance(data, list):
+        return {**list_defaults, "Items": data}
+    if isinstance(data, Mapping) and "Quantity" in data:
+        rest = {k: v for k, v in data.items() if k != "Quantity"}
+        check_quantity(data["Quantity"], rest.get("Items"))
+        return rest
+    return data
+
+
 class AllowedMethods(CfModel):
     items: CfList[Method] = Field(
         description="One of CloudFront's three sets: [GET, HEAD], [GET, HEAD, OPTIONS], "
@@ -214,13 +225,7 @@ class AllowedMethods(CfModel):
     @model_validator(mode="before")
     @classmethod
     def _accept_list(cls, data: object) -> object:
-        if isinstance(data, list):
-            return {"Items": data}
-        if isinstance(data, Mapping) and "Quantity" in data:
-            rest = {k: v for k, v in data.items() if k != "Quantity"}
-            check_quantity(data["Quantity"], rest.get("Items"))
-            return rest
-        return data
+        return _items_object(data, {})
 
     @model_validator(mode="after")
     def _check(self) -> AllowedMethods:
@@ -251,13 +256,7 @@ class TrustedKeyGroups(CfModel):
     @model_validator(mode="before")
     @classmethod
     def _accept_list(cls, data: object) -> object:
-        if isinstance(data, list):
-            return {"Enabled": True, "Items": data}
-        if isinstance(data, Mapping) and "Quantity" in data:
-            rest = {k: v for k, v in data.items() if k != "Quantity"}
-            check_quantity(data["Quantity"], rest.get("Items"))
-            return rest
-        return data
+        return _items_object(data, {"Enabled": True})
 
     @model_validator(mode="after")
     def _check(self) -> TrustedKeyGroups:
