@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import logging
 import sys
 import time
+from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+import brotli
+
 from openfront._aio import create_task
+from openfront.cache.compress import choose_encoding, compressible, weak_etag
 from openfront.cache.decide import conditional_headers, merge_not_modified, on_error_may_serve_stale
 from openfront.cache.entry import EntryMeta
 from openfront.cache.forward import header_selection, response_vary_allowed
@@ -40,6 +46,45 @@ _log = logging.getLogger("openfront.edge")
 
 # The status of a stored "this key varies on these headers" marker (its body is empty).
 VARY_MARKER = 0
+
+
+async def _body(resp: OriginResponse) -> AsyncIterator[bytes]:
+    while True:
+        chunk = await resp.read()
+        if not chunk:
+            return
+        yield chunk
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+def _encode(coding: str, data: bytes) -> bytes:
+    if coding == "br":
+        return bytes(brotli.compress(data, quality=5))
+    return gzip.compress(data, compresslevel=6, mtime=0)
+
+
+def _with_coding(meta: EntryMeta, coding: str) -> EntryMeta:
+    """The stored headers of a body the edge compressed (guide §1.7)."""
+    etag = weak_etag(meta.etag)
+    headers: list[tuple[str, str]] = []
+    vary = "Accept-Encoding"
+    for name, value in meta.headers:
+        low = name.lower()
+        if low == "etag":
+            if etag is not None:
+                headers.append((name, etag))
+        elif low == "vary":
+            if "accept-encoding" not in value.lower():
+                vary = f"{value}, Accept-Encoding"
+            else:
+                vary = value
+        elif low != "content-encoding":
+            headers.append((name, value))
+    headers += [("Content-Encoding", coding), ("Vary", vary)]
+    return replace(meta, headers=tuple(headers), etag=etag, wire=b"", head=b"")
 
 
 def _interned(value: str | None) -> str | None:
@@ -205,9 +250,26 @@ class Fetcher:
             fetch.pass_response = resp
             fetch.set_state(FetchState.PASS)
             return None
+        chunks: AsyncIterator[bytes] = _body(resp)
+        coding = choose_encoding(ck.accept_encoding) if beh.compress else None
+        if coding is not None and compressible(
+            resp.status,
+            _get(resp.headers, "content-type"),
+            _get(resp.headers, "content-encoding"),
+            resp.content_length,
+        ):
+            # Compress once, serve many: the key holds the normalised Accept-Encoding, so each
+            # coding is its own cache entry. Bodies here are at most 10 MB (CloudFront's limit).
+            plain = b"".join([c async for c in _body(resp)])
+            data = await asyncio.to_thread(_encode, coding, plain)
+            meta = _with_coding(meta, coding)
+            chunks = _once(data)
+            total: int | None = len(data)
+        else:
+            total = resp.content_length
         fetch.meta = meta
-        fetch.total = resp.content_length
-        writer = self._writer(meta.key, resp.content_length)
+        fetch.total = total
+        writer = self._writer(meta.key, total)
         if writer is not None:
             fetch.spool = BodySpool(
                 env.cache.memory_max_object_bytes, env.spill_dir, backing_fd=writer.fileno()
@@ -215,10 +277,7 @@ class Fetcher:
         fetch.set_state(FetchState.STREAMING)
         spool = fetch.spool
         try:
-            while True:
-                chunk = await resp.read()
-                if not chunk:
-                    break
+            async for chunk in chunks:
                 if writer is not None:
                     writer.write(chunk)
                 spool.append(chunk)
@@ -226,7 +285,6 @@ class Fetcher:
         except BaseException:
             resp.close()
             raise
-        total = resp.content_length
         if not resp.complete or (total is not None and spool.size != total):
             resp.close()
             raise OriginError("origin body ended before its declared length")

@@ -232,7 +232,13 @@ class Connection(asyncio.Protocol):
         else:
             path, query = target, ""
         hmap = self._hmap
-        if "host" not in hmap and version == "1.1":
+        if self._conditional and "range" in hmap:
+            # Ranges come from the identity copy: a byte range of a compressed body is useless
+            # to a player seeking in a file, and CloudFront never compresses them.
+            hmap.pop("accept-encoding", None)
+        if version == "1.0":
+            hmap.pop("accept-encoding", None)  # CloudFront never compresses for HTTP/1.0
+        elif "host" not in hmap:
             raise _LimitExceeded(400, "Missing Host header")
         raw_method = p.get_method()
         method = _METHODS.get(raw_method)
