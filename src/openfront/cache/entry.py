@@ -40,9 +40,6 @@ class EntryMeta:
     def age(self, now: float) -> float:
         return self.initial_age + (now - self.response_time)
 
-    def is_fresh(self, now: float) -> bool:
-        return self.age(now) < self.ttl
-
     def to_dict(self) -> dict[str, object]:
         return {
             "key": self.key.hex(),

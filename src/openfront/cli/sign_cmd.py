@@ -110,6 +110,14 @@ def _terms(
     return expires, None
 
 
+def _inputs(
+    url: str, private_key: Path, expires_in: int | None, expires: int | None, policy: Path | None
+) -> tuple[PrivateKey, int | None, str | None]:
+    """The checked URL's signing key, canned expiry and custom policy (one of the two)."""
+    _check_url(url)
+    return (_private_key(private_key), *_terms(expires_in, expires, policy))
+
+
 def _check_url(url: str) -> None:
     if not url.startswith(("http://", "https://")) or not urlsplit(url).netloc:
         fail(f"expected an http:// or https:// URL (got {url!r})", EXIT_CONFIG)
@@ -138,9 +146,7 @@ def sign_url_cmd(
     """
     from openfront.signing import sign_url
 
-    _check_url(url)
-    key = _private_key(private_key)
-    canned, custom = _terms(expires_in, expires, policy)
+    key, canned, custom = _inputs(url, private_key, expires_in, expires, policy)
     try:
         signed = sign_url(
             url, key_pair_id, key, expires=canned, policy=custom, hash_algorithm=hash_algorithm
@@ -172,9 +178,7 @@ def sign_cookie_cmd(
     """
     from openfront.signing import build_policy, sign_cookies
 
-    _check_url(url)
-    key = _private_key(private_key)
-    canned, custom = _terms(expires_in, expires, policy)
+    key, canned, custom = _inputs(url, private_key, expires_in, expires, policy)
     try:
         if canned is not None and "*" in url:
             custom, canned = build_policy(url, canned), None

@@ -36,6 +36,7 @@ from openfront.edge.upstream import send
 from openfront.errors import OriginError
 from openfront.http.cache_control import EMPTY
 from openfront.http.dates import format_http_date, parse_http_date
+from openfront.http.headers import combined_value
 
 if TYPE_CHECKING:
     from openfront.edge.handler import Ctx
@@ -90,13 +91,6 @@ def _with_coding(meta: EntryMeta, coding: str) -> EntryMeta:
 def _interned(value: str | None) -> str | None:
     # Content types repeat across objects: one string each instead of one per object.
     return None if value is None else sys.intern(value)
-
-
-def _get(headers: list[tuple[str, str]], name: str) -> str | None:
-    values = [v for n, v in headers if n.lower() == name]
-    if not values:
-        return None
-    return ", ".join(values)
 
 
 class Fetcher:
@@ -254,8 +248,8 @@ class Fetcher:
         coding = choose_encoding(ck.accept_encoding) if beh.compress else None
         if coding is not None and compressible(
             resp.status,
-            _get(resp.headers, "content-type"),
-            _get(resp.headers, "content-encoding"),
+            combined_value(resp.headers, "content-type"),
+            combined_value(resp.headers, "content-encoding"),
             resp.content_length,
         ):
             # Compress once, serve many: the key holds the normalised Accept-Encoding, so each
@@ -308,11 +302,11 @@ class Fetcher:
         env = self.env
         headers = resp.headers
         cc = effective_cache_control(
-            _get(headers, "cache-control"), _get(headers, "cdn-cache-control")
+            combined_value(headers, "cache-control"), combined_value(headers, "cdn-cache-control")
         )
         req = fetch.vary_request
         assert req is not None
-        vary = _get(headers, "vary")
+        vary = combined_value(headers, "vary")
         if vary is not None:
             # Guide §1.12: only Accept-Encoding, Cookie and headers the origin receives may vary.
             vary = response_vary_allowed(vary, header_selection(beh))
@@ -330,18 +324,18 @@ class Fetcher:
         )
         if not st.ok:
             return None
-        date = parse_http_date(_get(headers, "date"))
+        date = parse_http_date(combined_value(headers, "date"))
         ttl = compute_ttl(
             resp.status,
             cc,
-            expires=_get(headers, "expires"),
+            expires=combined_value(headers, "expires"),
             date=date,
             response_time=response_time,
             ttl=beh.ttl,
         )
         if not ttl.store or ttl.ttl <= 0:
             return None
-        age_raw = _get(headers, "age")
+        age_raw = combined_value(headers, "age")
         age = float(age_raw) if age_raw and age_raw.isdigit() else None
         swr, sie = stale_windows(cc)
         if cc.stale_if_error is None:
@@ -370,11 +364,11 @@ class Fetcher:
             stale_while_revalidate=swr,
             stale_if_error=sie,
             must_revalidate=cc.must_revalidate or cc.proxy_revalidate,
-            etag=_get(headers, "etag"),
-            last_modified=_get(headers, "last-modified"),
+            etag=combined_value(headers, "etag"),
+            last_modified=combined_value(headers, "last-modified"),
             vary=names,
             stored_at=response_time,
-            content_type=_interned(_get(headers, "content-type")),
+            content_type=_interned(combined_value(headers, "content-type")),
         )
 
     def _writer(self, key: bytes, length: int | None) -> DiskWriter | None:
@@ -446,7 +440,7 @@ class Fetcher:
             response_time=response_time,
             ttl=beh.ttl,
         )
-        age_raw = _get(fresh_headers, "age")
+        age_raw = combined_value(fresh_headers, "age")
         age = float(age_raw) if age_raw and age_raw.isdigit() else None
         swr, sie = stale_windows(cc)
         if cc.stale_if_error is None:

@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openfront._aio import create_task
 from openfront.cache.decide import (
@@ -55,9 +55,10 @@ from openfront.http.headers import parse_cookie_header, parse_query
 from openfront.signing import Denied, check_request, strip_signing_params
 from openfront.viewer import geo_allowed
 
-_log = logging.getLogger("openfront.edge")
+if TYPE_CHECKING:
+    from openfront.edge.origin import OriginResponse
 
-_CACHEABLE_METHODS = ("GET", "HEAD")
+_log = logging.getLogger("openfront.edge")
 
 # Hits with bodies up to this size go out as one bytes object (head and body concatenated);
 # copying a small body is cheaper than building a list for writelines.
@@ -480,12 +481,16 @@ class Edge:
         return out
 
     # -- pass-through -------------------------------------------------------------------------
-    def _forward(
-        self, ctx: Ctx, beh: Behavior, *, as_get: bool = False, response: Any = None
-    ) -> Coroutine[Any, Any, None]:
-        return self._forward_run(ctx, beh, as_get, response)
-
-    async def _forward_run(self, ctx: Ctx, beh: Behavior, as_get: bool, response: Any) -> None:
+    async def _forward(
+        self,
+        ctx: Ctx,
+        beh: Behavior,
+        *,
+        as_get: bool = False,
+        response: OriginResponse | None = None,
+    ) -> None:
+        """Pass a request through (``as_get``: a cacheable GET/HEAD that turned out unshareable,
+        which invalidates nothing)."""
         ctx.result = "Miss"
         try:
             await forward(self, ctx, beh, response=response)

@@ -9,17 +9,11 @@ from openfront.cache.policy import Behavior
 from openfront.edge.respond import serialise, status_line, storable_headers
 from openfront.edge.upstream import send
 from openfront.errors import OriginError
+from openfront.http.headers import first_value
 
 if TYPE_CHECKING:
     from openfront.edge.handler import Ctx, Edge
     from openfront.edge.origin import OriginResponse
-
-
-def _header(headers: list[tuple[str, str]], name: str) -> str | None:
-    for n, v in headers:
-        if n.lower() == name:
-            return v
-    return None
 
 
 def _framing(method: str, version: str, resp: OriginResponse) -> tuple[bytes, bool, bool, bool]:
@@ -28,7 +22,7 @@ def _framing(method: str, version: str, resp: OriginResponse) -> tuple[bytes, bo
     if _no_body(method, status):
         if method == "HEAD" and status != 304 and status >= 200 and status != 204:
             # RFC 9110 §9.3.2: the length a GET would have had, when the origin said it.
-            length = _header(resp.headers, "content-length")
+            length = first_value(resp.headers, "content-length")
             if length is not None and length.isdigit():
                 return f"Content-Length: {length}\r\n".encode("latin-1"), False, False, True
         return b"", False, False, True
@@ -80,9 +74,9 @@ async def forward(
         ctx.result = "Error"
     framing, chunked, send_body, keep_alive = _framing(req.method, req.version, resp)
     extra = b""
-    if _header(resp.headers, "date") is None:
+    if first_value(resp.headers, "date") is None:
         extra += b"Date: " + edge.dates(time.time()) + b"\r\n"  # RFC 9110 §6.6.1
-    age = _header(resp.headers, "age")
+    age = first_value(resp.headers, "age")
     if age is not None and age.isdigit():
         # Not stored, so no age of ours to add: pass the upstream's on (RFC 9111 §5.1).
         extra += f"Age: {age}\r\n".encode("latin-1")
@@ -90,7 +84,7 @@ async def forward(
     first = status_line(status) + head + edge._per_request(ctx, None) + b"\r\n"
     conn.write(first)
     ctx.head_len = len(first)
-    ctx.content_type = _header(resp.headers, "content-type")
+    ctx.content_type = first_value(resp.headers, "content-type")
     ctx.status = status
     sent = 0
     if send_body:

@@ -7,7 +7,6 @@ line, that block, the few per-request fields and the body as one writelines() ca
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from openfront.cache.entry import EntryMeta
@@ -17,6 +16,7 @@ from openfront.edge.request import Request
 from openfront.edge.respond import serialise, status_line
 from openfront.errors import OriginError
 from openfront.http.conditional import Precondition, evaluate_preconditions, if_range_ok
+from openfront.http.headers import first_value
 from openfront.http.ranges import (
     ByteRanges,
     IgnoreRange,
@@ -161,7 +161,7 @@ def plan_response(req: Request, meta: EntryMeta, size: int | None, max_ranges: i
         first, last = spans[0]
         extra = f"Content-Range: {content_range(first, last, size)}\r\n".encode()
         return Plan(206, extra, last - first + 1, spans, body=not head)
-    ctype = _header(fields(meta), "content-type")
+    ctype = first_value(fields(meta), "content-type")
     boundary = os.urandom(12).hex()
     mp = multipart_plan(spans, size, ctype, boundary)
     return Plan(
@@ -174,13 +174,6 @@ def plan_response(req: Request, meta: EntryMeta, size: int | None, max_ranges: i
         replace_type=mp.content_type,
         body=not head,
     )
-
-
-def _header(headers: Sequence[tuple[str, str]], name: str) -> str | None:
-    for n, v in headers:
-        if n.lower() == name:
-            return v
-    return None
 
 
 def content_length(status: int, length: int) -> bytes:

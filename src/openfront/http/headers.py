@@ -56,6 +56,20 @@ def valid_field_value(v: bytes) -> bool:
     return _UNSAFE_VALUE_BYTES.search(v) is None
 
 
+def first_value(headers: Iterable[tuple[str, str]], name: str) -> str | None:
+    """The first value of the lower-case field ``name`` in a list of (name, value) pairs."""
+    for n, v in headers:
+        if n.lower() == name:
+            return v
+    return None
+
+
+def combined_value(headers: Iterable[tuple[str, str]], name: str) -> str | None:
+    """All values of the lower-case field ``name`` joined with ", " (RFC 9110 §5.3)."""
+    values = [v for n, v in headers if n.lower() == name]
+    return ", ".join(values) if values else None
+
+
 def parse_cookie_header(value: str) -> list[tuple[str, str]]:
     """Cookie pairs in order; names and values as sent (case kept, quotes kept).
 

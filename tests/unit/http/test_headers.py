@@ -211,3 +211,12 @@ def test_valid_field_value_agrees_with_membership(v: bytes) -> None:
 @given(st.text())
 def test_is_token_agrees_with_the_tchar_set(s: str) -> None:
     assert is_token(s) is (bool(s) and all(c in TCHAR for c in s))
+
+
+def test_first_and_combined_values() -> None:
+    from openfront.http.headers import combined_value, first_value
+
+    fields = [("Vary", "A"), ("ETag", '"x"'), ("vary", "B")]
+    assert first_value(fields, "vary") == "A"
+    assert combined_value(fields, "vary") == "A, B"
+    assert first_value(fields, "age") is None and combined_value(fields, "age") is None
