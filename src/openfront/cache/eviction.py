@@ -56,7 +56,7 @@ class S3Fifo(Generic[K]):
     The ghost holds at most ``ghost_ratio`` x tracked objects (at least 64). Variants tried in the
     trace simulator and dropped because they did not lower the byte miss ratio: large objects
     bypassing small, a move-to-main threshold of 2, a count-min miss sketch in place of the ghost
-    (docs/storage.md has the numbers).
+    (docs/cache-storage.md has the numbers).
     """
 
     __slots__ = (

@@ -1,9 +1,9 @@
 """The disk tier: one body file and one meta file per object, crash-safe and shared by workers.
 
-Layout and the crash-safety argument are in docs/storage.md. In short: a body is written to a
-temp file, fsynced and renamed to ``<hash>.<bodyid>.body``; only then is ``<hash>.meta`` (which
-names that body, its size and a checksum) written the same way, followed by an fsync of the
-directory. A meta that names a missing or wrongly sized body is treated as absent.
+Layout and the crash-safety argument are in docs/cache-storage.md. In short: a body is written
+to a temp file, fsynced and renamed to ``<hash>.<bodyid>.body``; only then is ``<hash>.meta``
+(which names that body, its size and a checksum) written the same way, followed by an fsync of
+the directory. A meta that names a missing or wrongly sized body is treated as absent.
 """
 
 from __future__ import annotations
