@@ -8,6 +8,7 @@ import os
 import queue
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -95,6 +96,7 @@ def test_up_serves_through_the_edge_and_stops_cleanly(tmp_path: Path) -> None:
         assert (data / "admin-token").stat().st_mode & 0o777 == 0o600
         assert (data / "origin" / "video" / "sample.bin").stat().st_size == 2 * 1024 * 1024
         assert edge["url"] in "".join(seen)
+        check_demo_security(edge, data)
     finally:
         proc.send_signal(signal.SIGINT)
         code = proc.wait(timeout=SHUTDOWN)
@@ -122,3 +124,37 @@ def test_up_reports_a_child_that_cannot_start(tmp_path: Path) -> None:
     assert "origin exited with code 2" in result.stdout
     assert "_headers.json: not valid JSON" in result.stdout
     assert json.loads((data / "stack.json").read_text()) == {"services": {}}
+
+
+def check_demo_security(edge: dict[str, Any], data: Path) -> None:
+    """The demo shows HTTPS, signed private content, the geo rule and compression."""
+    https = "https://localhost:" + edge["https_url"].rpartition(":")[2]
+    private = f"{https}/private/members.html"
+    signed = subprocess.run(
+        [
+            *(sys.executable, "-m", "openfront", "sign-url", private),
+            *("--key-pair-id", "KOPENFRONTDEMO"),
+            *("--private-key", str(data / "keys" / "demo-signing-key.pem")),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=STARTUP,
+        check=True,
+    ).stdout.strip()
+    trust = ssl.create_default_context(cafile=str(data / "certs" / "ca.pem"))
+    with httpx.Client(verify=trust) as client:
+        home = client.get(https + "/")
+        refused = client.get(private)
+        allowed = client.get(signed)
+    assert home.status_code == 200 and b"OpenFront demo" in home.content
+    assert refused.status_code == 403 and b"MissingKey" in refused.content
+    assert allowed.status_code == 200 and b"Members only" in allowed.content
+    with httpx.Client() as client:
+        blocked = client.get(
+            edge["url"] + "/index.html", headers={"X-Forwarded-For": "175.45.176.1"}
+        )
+        plain = client.get(edge["url"] + "/private/members.html")
+        brotli = client.get(edge["url"] + "/static/app.js", headers={"Accept-Encoding": "br"})
+    assert blocked.status_code == 403
+    assert plain.status_code == 301 and plain.headers["location"].startswith("https://")
+    assert brotli.headers["content-encoding"] == "br"

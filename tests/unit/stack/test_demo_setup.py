@@ -20,6 +20,7 @@ from openfront.stack.demo import (
     prepare,
     specs,
 )
+from openfront.stack.demo_secure import ensure_secrets
 from openfront.stack.demo_site import (
     SAMPLE_BIN,
     SAMPLE_BIN_SIZE,
@@ -39,7 +40,9 @@ def test_prepare_lays_out_the_data_dir(tmp_path: Path) -> None:
     assert (layout.origin_root / "_headers.json").is_file()
     assert layout.edge_config.stat().st_mode & 0o777 == 0o600
     assert layout.admin_token.stat().st_mode & 0o777 == 0o600
-    assert len(set(ports.values())) == 3
+    assert len(set(ports.values())) == 4
+    assert (layout.data_dir / "keys" / "demo-signing-key.pem").stat().st_mode & 0o777 == 0o600
+    assert (layout.data_dir / "certs" / "localhost-key.pem").stat().st_mode & 0o777 == 0o600
 
 
 def test_edge_yaml_is_a_valid_config_with_the_demo_distribution(tmp_path: Path) -> None:
@@ -55,7 +58,10 @@ def test_edge_yaml_is_a_valid_config_with_the_demo_distribution(tmp_path: Path) 
     dist = entry.distribution_config
     assert entry.id == DISTRIBUTION_ID and dist.aliases
     assert dist.origins[0].custom_origin_config.http_port == ports["origin"]
-    assert [b.path_pattern for b in dist.cache_behaviors] == ["/static/*", "/api/*"]
+    assert [b.path_pattern for b in dist.cache_behaviors] == ["/static/*", "/api/*", "/private/*"]
+    assert dist.cache_behaviors[2].trusted_key_groups is not None
+    assert dist.restrictions.geo_restriction.restriction_type == "blacklist"
+    assert cfg.edge.tls is not None and cfg.edge.tls.listen == f"127.0.0.1:{ports['https']}"
     assert len(dist.cache_behaviors[1].allowed_methods.items) == 7
 
 
@@ -102,8 +108,10 @@ def test_a_busy_usual_port_is_replaced_with_a_warning() -> None:
 
 
 def test_demo_config_for_ipv6_host_brackets_addresses(tmp_path: Path) -> None:
-    doc = demo_config(DemoLayout(tmp_path), "::1", {"origin": 1, "edge": 2, "admin": 3}, "t")
+    ports = {"origin": 1, "edge": 2, "https": 4, "admin": 3}
+    doc = demo_config(DemoLayout(tmp_path), "::1", ports, "t", ensure_secrets(tmp_path))
     assert doc["edge"]["listen"] == "[::1]:2"
+    assert doc["edge"]["tls"]["listen"] == "[::1]:4"
     assert doc["edge"]["admin"]["listen"] == "[::1]:3"
 
 
