@@ -21,6 +21,7 @@ import pytest
 
 STARTUP = 60.0  # bound on the whole stack becoming ready
 SHUTDOWN = 30.0  # bound on a clean stop (children get SIGTERM, SIGKILL after 5 s)
+FAST = ("--no-storage",)  # storage regions have their own test (tests/integration/storage)
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("openfront.edge.server") is None,
@@ -70,7 +71,7 @@ def port_closed(url: str) -> bool:
 def test_up_serves_through_the_edge_and_stops_cleanly(tmp_path: Path) -> None:
     data = tmp_path / "data"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "openfront", "up", "--data", str(data), "--free-ports"],
+        [sys.executable, "-m", "openfront", "up", "--data", str(data), "--free-ports", *FAST],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -115,7 +116,7 @@ def test_up_reports_a_child_that_cannot_start(tmp_path: Path) -> None:
     (data / "origin").mkdir(parents=True)
     (data / "origin" / "_headers.json").write_text("{not json")
     result = subprocess.run(
-        [sys.executable, "-m", "openfront", "up", "--data", str(data), "--free-ports"],
+        [sys.executable, "-m", "openfront", "up", "--data", str(data), "--free-ports", *FAST],
         capture_output=True,
         text=True,
         timeout=STARTUP,

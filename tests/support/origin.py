@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -38,12 +39,16 @@ class _Conn(asyncio.Protocol):
         self.writable = asyncio.Event()
         self.writable.set()
         self.queue: asyncio.Queue[Seen | None] = asyncio.Queue()
-        self.task = asyncio.get_running_loop().create_task(self.run())
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
+        # Started here, not in __init__: a TLS handshake that fails never gets this far.
+        self.task = asyncio.get_running_loop().create_task(self.run())
         self.transport = transport
         self.server.connections += 1
+        ssl_object = transport.get_extra_info("ssl_object")
+        if ssl_object is not None:
+            self.server.tls_versions.append(ssl_object.version())
         self.server.open_conns.add(self)
 
     def pause_writing(self) -> None:
@@ -144,11 +149,13 @@ class _Conn(asyncio.Protocol):
 
 
 class TestOrigin:
-    """An origin on 127.0.0.1:0 whose answers the test scripts per path."""
+    """An origin on 127.0.0.1:0 whose answers the test scripts per path; HTTPS with `tls`."""
 
     __test__ = False
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        self.tls = tls
+        self.tls_versions: list[str | None] = []  # one per accepted TLS connection
         self.routes: dict[str, Handler] = {}
         self.default: Handler = lambda s: Reply(404, [("Content-Type", "text/plain")], b"nope")
         self.requests: list[Seen] = []
@@ -187,7 +194,7 @@ class TestOrigin:
 
     async def start(self) -> TestOrigin:
         loop = asyncio.get_running_loop()
-        self.server = await loop.create_server(lambda: _Conn(self), "127.0.0.1", 0)
+        self.server = await loop.create_server(lambda: _Conn(self), "127.0.0.1", 0, ssl=self.tls)
         self.port = self.server.sockets[0].getsockname()[1]
         return self
 

@@ -83,6 +83,16 @@ def on_error_may_serve_stale(meta: EntryMeta, now: float, status: int | None) ->
     return meta.age(now) - meta.ttl < meta.stale_if_error
 
 
+def stale_hold_applies(meta: EntryMeta, now: float, until: float, status: int | None) -> bool:
+    """Whether to serve ``meta`` stale again without asking the origin.
+
+    After the origin failed on this object (``status``: its 5xx, None for no answer) while a
+    stale copy could be served, CloudFront keeps serving that copy for ErrorCachingMinTTL
+    (``until``) and only then asks again (guide §1.9).
+    """
+    return now < until and on_error_may_serve_stale(meta, now, status)
+
+
 def merge_not_modified(stored: Headers, fresh: Sequence[tuple[str, str]]) -> Headers:
     """RFC 9111 §4.3.4: a 304's fields replace the stored ones of the same name, in place."""
     nominated = {

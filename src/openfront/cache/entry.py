@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from openfront.cache.response_headers import EditedHead
 
 
 @dataclass(slots=True)
@@ -36,6 +40,8 @@ class EntryMeta:
     wire: bytes = b""
     # Status line + wire + Content-Length of the whole stored body (not persisted).
     head: bytes = b""
+    # This head as a response headers policy edits it (not persisted; checked by identity).
+    edited: EditedHead | None = field(default=None, compare=False, repr=False)
 
     def age(self, now: float) -> float:
         return self.initial_age + (now - self.response_time)

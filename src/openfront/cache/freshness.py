@@ -82,11 +82,16 @@ def _explicit_lifetime(
     return None
 
 
-def _error_ttl(status: int, cc: CacheControl, error_caching_min_ttl: int) -> TtlDecision:
-    """Guide §1.9: ttl = max(ErrorCachingMinTTL, origin s-maxage or max-age)."""
+def _error_ttl(
+    status: int, cc: CacheControl, error_caching_min_ttl: int, max_ttl: int
+) -> TtlDecision:
+    """Guide §1.9: ttl = max(ErrorCachingMinTTL, origin s-maxage or max-age); the origin's value
+    is capped by the behavior's MaxTTL, as for any object."""
     if cc.no_store or cc.no_cache or cc.private:
         return TtlDecision(False, 0.0, f"error {status} with no-store/no-cache/private")
     explicit = cc.s_maxage if cc.s_maxage is not None else cc.max_age
+    if explicit is not None:
+        explicit = min(explicit, max_ttl)
     if status in ERRORS_ALWAYS_CACHED:
         return _decision(max(error_caching_min_ttl, explicit or 0), f"error {status}")
     if status in ERRORS_CACHED_IF_EXPLICIT and explicit is not None:
@@ -120,7 +125,7 @@ def compute_ttl(
     if status < 200 or status == 304:
         return TtlDecision(False, 0.0, f"status {status} is not storable")
     if status >= 400:
-        return _error_ttl(status, cc, error_caching_min_ttl)
+        return _error_ttl(status, cc, error_caching_min_ttl, ttl.max_ttl)
     if cc.no_cache or cc.no_store or cc.private:
         # CloudFront keeps such responses for MinTTL when it is set (guide §1.2).
         return _decision(ttl.min_ttl, "no-cache/no-store/private, MinTTL")

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from openfront.cache.response_headers import ResponseHeadersPolicy
+
 QueryStringBehavior = Literal["none", "whitelist", "allExcept", "all"]
 HeaderBehavior = Literal["none", "whitelist"]
 CookieBehavior = Literal["none", "whitelist", "allExcept", "all"]
@@ -62,7 +64,7 @@ class OriginRequestPolicy:
 class Origin:
     id: str
     domain: str
-    port: int
+    port: int  # HTTPSPort for https-only, else HTTPPort
     protocol: ProtocolPolicy = "http-only"
     path: str = ""
     custom_headers: tuple[tuple[str, str], ...] = ()
@@ -73,6 +75,8 @@ class Origin:
     # An origin may be another OpenFront edge (origin shield tier): it then receives the
     # viewer-facing key inputs unchanged and answers with its own cache.
     is_parent_edge: bool = False
+    https_port: int = 443  # where match-viewer sends HTTPS viewers' requests
+    tls_versions: tuple[str, ...] = ("TLSv1.2",)  # allowed to the origin, oldest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +100,7 @@ class Behavior:
     # Restricted (TrustedKeyGroups): Key-Pair-Id -> loaded public key. Typed `object` so this
     # pure module never imports cryptography; empty means the behavior is public.
     trusted_keys: tuple[tuple[str, object], ...] = ()
+    response_headers: ResponseHeadersPolicy | None = None  # ResponseHeadersPolicyId
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,3 +125,5 @@ class Distribution:
     comment: str = ""
     # (RestrictionType, ISO alpha-2 codes): "none", "whitelist" or "blacklist".
     geo_restriction: tuple[str, frozenset[str]] = ("none", frozenset())
+    # ViewerCertificate.MinimumProtocolVersion, CloudFront's security policy name.
+    minimum_protocol_version: str = "TLSv1.2_2021"

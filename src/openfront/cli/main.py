@@ -5,10 +5,16 @@ from __future__ import annotations
 import click
 
 from openfront import __version__
+from openfront.cli.api_cmd import api
+from openfront.cli.audit_cmd import audit
 from openfront.cli.cert_cmd import cert
+from openfront.cli.dist_cmd import dist
 from openfront.cli.edge_cmd import edge
 from openfront.cli.invalidate_cmd import invalidate
+from openfront.cli.media_cmd import media
+from openfront.cli.mediahub_cmd import mediahub
 from openfront.cli.origin_cmd import origin
+from openfront.cli.s3_cmd import s3
 from openfront.cli.sign_cmd import sign_cookie_cmd, sign_url_cmd
 from openfront.cli.up_cmd import up
 
@@ -30,10 +36,21 @@ def main() -> None:
                                          drop cached objects on a running edge
       openfront sign-url URL --key-pair-id ID --private-key key.pem
                                          sign a URL for a behavior with TrustedKeyGroups
+      openfront s3 ls s3://mediahub-ap-northeast-2/
+                                         list, copy, presign in a storage region's buckets
+      openfront mediahub --region ap-northeast-2 --listen 127.0.0.1:8201 --data data
+                                         run one region's MediaHub API (accounts, tokens)
+      openfront api --listen 127.0.0.1:9000 --data data
+                                         serve the CloudFront API (boto3, aws-cli) on SQL
+      openfront media transcode clip.mov out/clip
+                                         transcode a video to HLS with poster and thumbnails
 
     Run `openfront COMMAND --help` for the options of each command; docs/cli.md has examples.
     """
 
 
-for command in (up, edge, invalidate, origin, sign_url_cmd, sign_cookie_cmd, cert):
+for command in (up, edge, invalidate, origin, sign_url_cmd, sign_cookie_cmd, cert, s3, mediahub):
     main.add_command(command)
+for command in (api, audit, dist):
+    main.add_command(command)
+main.add_command(media)

@@ -30,22 +30,47 @@ from openfront.cli._console import EXIT_CONFIG, fail, out
     is_flag=True,
     help="Bind every service to a free port instead of 8080 (edge), 9090 (admin), 8000 (origin).",
 )
-def up(data_dir: Path, host: str, free_ports: bool) -> None:
-    """Run the demo stack (a sample origin and an edge) until Ctrl-C.
+@click.option(
+    "--storage",
+    "storage_config",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Storage regions from this YAML/JSON file (docs/storage.md) instead of the demo's "
+    "two (ap-northeast-2 Seoul, sa-east-1 São Paulo).",
+)
+@click.option(
+    "--no-storage",
+    is_flag=True,
+    help="Run no storage regions (no SeaweedFS stores): origin and edge only.",
+)
+def up(
+    data_dir: Path, host: str, free_ports: bool, storage_config: Path | None, no_storage: bool
+) -> None:
+    """Run the demo stack (a sample origin, an edge, one S3 store per region) until Ctrl-C.
 
     Prints the URLs to try and writes DATA/stack.json, which lists every running service
-    ({"services": {"edge": {"url", "pid", "admin_url"}, "origin": {"url", "pid"}}}).
-    A usual port already in use is replaced by a free one. Ctrl-C (or SIGTERM) stops
-    everything.
+    ({"services": {"edge": {"url", "pid", "admin_url"}, "origin": {"url", "pid"},
+    "s3-<region>": {"url", "pid", "credentials_file", ...}}}). A usual port already in use is
+    replaced by a free one. Ctrl-C (or SIGTERM) stops everything. S3 stores always bind to
+    127.0.0.1; their credentials are in DATA/regions/<region>/s3.json (mode 0600).
     """
-    from openfront.errors import ConfigError
+    from openfront.errors import ConfigError, StorageError
     from openfront.stack.demo import DemoOptions, DemoStack
 
-    options = DemoOptions(data_dir=data_dir, host=host, free_ports=free_ports)
+    if no_storage and storage_config is not None:
+        fail("give --storage or --no-storage, not both", EXIT_CONFIG)
+    options = DemoOptions(
+        data_dir=data_dir,
+        host=host,
+        free_ports=free_ports,
+        storage=not no_storage,
+        storage_config=storage_config,
+    )
     try:
         code = asyncio.run(DemoStack(options, out).run())
     except ConfigError as exc:
         fail(str(exc), EXIT_CONFIG)
+    except StorageError as exc:
+        fail(str(exc))
     except OSError as exc:
         fail(f"cannot prepare {data_dir}: {exc}")
     raise click.exceptions.Exit(code)

@@ -38,6 +38,7 @@ from openfront.config.policies import (
     OriginRequestPolicy,
     OriginRequestPolicyConfig,
 )
+from openfront.config.response_headers import ResponseHeadersPolicy, ResponseHeadersPolicyConfig
 
 __all__ = [
     "AdminConfig",
@@ -60,6 +61,8 @@ __all__ = [
     "OriginRequestPolicy",
     "OriginRequestPolicyConfig",
     "PolicyCatalog",
+    "ResponseHeadersPolicy",
+    "ResponseHeadersPolicyConfig",
     "compile_all",
     "compile_distribution",
     "load_config",

@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from openfront.cache import policy as rt
 from openfront.config.distribution import (
+    ORIGIN_TLS_VERSIONS,
     CacheBehavior,
     CustomErrorResponse,
     DefaultCacheBehavior,
@@ -20,8 +21,13 @@ from openfront.config.managed import (
     CACHING_OPTIMIZED_ID,
     index_cache_policies,
     index_origin_request_policies,
+    index_response_headers_policies,
 )
 from openfront.config.policies import CachePolicyConfig, OriginRequestPolicyConfig
+from openfront.config.response_headers import (
+    ResponseHeadersPolicyConfig,
+    compile_response_headers_policy,
+)
 from openfront.errors import ConfigError
 from openfront.signing import load_public_key
 
@@ -36,6 +42,9 @@ class PolicyCatalog:
     cache: Mapping[str, CachePolicyConfig]
     origin_request: Mapping[str, OriginRequestPolicyConfig]
     key_groups: Mapping[str, TrustedKeys] = field(default_factory=dict)  # by KeyGroup Id
+    response_headers: Mapping[str, ResponseHeadersPolicyConfig] = field(
+        default_factory=lambda: index_response_headers_policies(())
+    )
 
     @classmethod
     def from_config(cls, cfg: OpenFrontConfig) -> PolicyCatalog:
@@ -43,6 +52,7 @@ class PolicyCatalog:
             index_cache_policies(cfg.cache_policies),
             index_origin_request_policies(cfg.origin_request_policies),
             compile_key_groups(cfg.public_keys, cfg.key_groups),
+            index_response_headers_policies(cfg.response_headers_policies),
         )
 
     @classmethod
@@ -138,18 +148,30 @@ def compile_behavior(
         viewer_protocol_policy=b.viewer_protocol_policy,
         compress=b.compress,
         trusted_keys=_trusted_keys(b, policies),
+        response_headers=(
+            compile_response_headers_policy(
+                _lookup(
+                    policies.response_headers,
+                    b.response_headers_policy_id,
+                    "ResponseHeadersPolicyId",
+                )
+            )
+            if b.response_headers_policy_id is not None
+            else None
+        ),
     )
 
 
 def compile_origin(o: Origin) -> rt.Origin:
     custom = o.custom_origin_config
-    # match-viewer would follow the viewer's scheme; with no TLS to viewers yet that is HTTP.
     port = custom.https_port if custom.origin_protocol_policy == "https-only" else custom.http_port
     return rt.Origin(
         id=o.id,
         domain=o.domain_name,
         port=port,
         protocol=custom.origin_protocol_policy,
+        https_port=custom.https_port,
+        tls_versions=tuple(v for v in ORIGIN_TLS_VERSIONS if v in custom.origin_ssl_protocols),
         path=o.origin_path,
         custom_headers=tuple((h.header_name, h.header_value) for h in o.custom_headers),
         connect_timeout=float(o.connection_timeout),
@@ -196,6 +218,7 @@ def compile_distribution(entry: DistributionEntry, policies: PolicyCatalog) -> r
             dc.restrictions.geo_restriction.restriction_type,
             frozenset(dc.restrictions.geo_restriction.items),
         ),
+        minimum_protocol_version=dc.viewer_certificate.minimum_protocol_version,
     )
 
 

@@ -66,6 +66,12 @@ class OriginCustomHeader(CfModel):
         return self
 
 
+OriginSslProtocol = Literal["SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"]
+# The versions OpenFront negotiates with origins: OpenSSL 3 refuses TLSv1/TLSv1.1 at its default
+# security level, and TLSv1.3 is an extension (CloudFront's API stops at TLSv1.2).
+ORIGIN_TLS_VERSIONS = ("TLSv1.2", "TLSv1.3")
+
+
 class CustomOriginConfig(CfModel):
     http_port: int = Field(
         default=80, alias="HTTPPort", ge=1, le=65535, description="Port for HTTP."
@@ -75,8 +81,15 @@ class CustomOriginConfig(CfModel):
     )
     origin_protocol_policy: Literal["http-only", "https-only", "match-viewer"] = Field(
         default="http-only",
-        description="Protocol to the origin. `match-viewer` uses HTTPPort for now (no TLS to "
-        "viewers yet). CloudFront requires this key; OpenFront defaults to `http-only`.",
+        description="Protocol to the origin: `https-only` is TLS to HTTPSPort; `match-viewer` is "
+        "TLS to HTTPSPort for HTTPS viewers and HTTP to HTTPPort otherwise. CloudFront requires "
+        "this key; OpenFront defaults to `http-only`.",
+    )
+    origin_ssl_protocols: CfList[OriginSslProtocol] = Field(
+        default=("TLSv1.2",),
+        description="TLS versions allowed to the origin (a list or {Quantity, Items}). OpenFront "
+        "speaks TLSv1.2 and, as an extension, TLSv1.3; TLSv1 and TLSv1.1 are accepted but never "
+        "used, SSLv3 is refused.",
     )
     origin_read_timeout: int = Field(
         default=30,
@@ -87,6 +100,19 @@ class CustomOriginConfig(CfModel):
     origin_keepalive_timeout: int = Field(
         default=5, ge=1, le=60, description="Seconds an idle origin connection is kept for reuse."
     )
+
+    @model_validator(mode="after")
+    def _check_ssl_protocols(self) -> CustomOriginConfig:
+        protocols = self.origin_ssl_protocols
+        if "SSLv3" in protocols:
+            msg = "SSLv3 is not supported (broken since POODLE); use TLSv1.2"
+            raise ConfigPathError.at("OriginSslProtocols", msg)
+        if not set(protocols) & set(ORIGIN_TLS_VERSIONS):
+            msg = "OpenFront connects to origins with TLSv1.2 or TLSv1.3 only; list TLSv1.2"
+            raise ConfigPathError.at("OriginSslProtocols", msg)
+        if len(set(protocols)) != len(protocols):
+            raise ConfigPathError.at("OriginSslProtocols", "a protocol is listed twice")
+        return self
 
 
 class Origin(CfModel):
@@ -301,6 +327,12 @@ class _BehaviorSettings(CfModel):
         description="Private content: viewers need a URL or cookies signed by a key of one "
         "of these groups. A plain list of ids means Enabled with those Items.",
     )
+    response_headers_policy_id: str | None = Field(
+        default=None,
+        description="A managed response headers policy id or name, or the Id/Name of an entry "
+        "in ResponseHeadersPolicies: CORS, security and custom headers on every viewer "
+        "response. Default: none.",
+    )
 
     @model_validator(mode="after")
     def _one_policy_each(self) -> _BehaviorSettings:
@@ -425,6 +457,51 @@ class Restrictions(CfModel):
     )
 
 
+# --- viewer certificate --------------------------------------------------------------------------
+
+MinimumProtocolVersion = Literal[
+    "SSLv3",
+    "TLSv1",
+    "TLSv1_2016",
+    "TLSv1.1_2016",
+    "TLSv1.2_2018",
+    "TLSv1.2_2019",
+    "TLSv1.2_2021",
+    "TLSv1.2_2025",
+    "TLSv1.3_2025",
+]
+_IGNORED = "Accepted for CloudFront compatibility and ignored: certificates come from edge.tls."
+
+
+class ViewerCertificate(CfModel):
+    """CloudFront's ViewerCertificate; only MinimumProtocolVersion has an effect here."""
+
+    minimum_protocol_version: MinimumProtocolVersion = Field(
+        default="TLSv1.2_2021",
+        description="CloudFront security policy for the distribution's aliases: "
+        "`TLSv1.3_2025` refuses handshakes below TLS 1.3; every other value means TLS 1.2 or "
+        "newer here (OpenFront never accepts older TLS). edge.tls.min_protocol stays the floor.",
+    )
+    ssl_support_method: Literal["sni-only", "vip", "static-ip"] | None = Field(
+        default=None,
+        alias="SSLSupportMethod",
+        description="Accepted and ignored: the edge always picks certificates by SNI.",
+    )
+    cloudfront_default_certificate: bool | None = Field(
+        default=None, alias="CloudFrontDefaultCertificate", description=_IGNORED
+    )
+    acm_certificate_arn: str | None = Field(
+        default=None, alias="ACMCertificateArn", description=_IGNORED
+    )
+    iam_certificate_id: str | None = Field(
+        default=None, alias="IAMCertificateId", description=_IGNORED
+    )
+    certificate: str | None = Field(default=None, description=_IGNORED)
+    certificate_source: Literal["cloudfront", "iam", "acm"] | None = Field(
+        default=None, description=_IGNORED
+    )
+
+
 # --- the distribution ---------------------------------------------------------------------------
 
 
@@ -459,6 +536,10 @@ class DistributionConfig(CfModel):
     restrictions: Restrictions = Field(
         default=Restrictions(),
         description="Geo restriction for the whole distribution (blocked viewers get 403).",
+    )
+    viewer_certificate: ViewerCertificate = Field(
+        default=ViewerCertificate(),
+        description="HTTPS settings for viewers: the minimum TLS version for this distribution.",
     )
 
     @model_validator(mode="after")

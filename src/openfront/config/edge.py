@@ -233,13 +233,28 @@ class TlsConfig(EdgeModel):
     )
     min_protocol: Literal["TLSv1.2", "TLSv1.3"] = Field(
         default="TLSv1.2",
-        description="Oldest TLS version accepted (CloudFront's MinimumProtocolVersion); older "
-        "handshakes are refused.",
+        description="Oldest TLS version accepted on the listener; older handshakes are refused. "
+        "A distribution's ViewerCertificate.MinimumProtocolVersion can raise it for its aliases.",
     )
     reload_seconds: Seconds = Field(
         default=60.0,
         description="How often certificate files are checked for changes (by mtime) and reloaded "
         "without a restart.",
+    )
+
+
+class OriginTlsConfig(EdgeModel):
+    """How the edge checks origin certificates (https-only and match-viewer origins)."""
+
+    ca_bundle: Path | None = Field(
+        default=None,
+        description="PEM file of extra CA certificates trusted for origins, on top of the "
+        "system store (e.g. a private CA, or `openfront cert`'s ca.pem); none = system CAs only.",
+    )
+    verify: bool = Field(
+        default=True,
+        description="Check origin certificates (chain and name), as CloudFront always does. "
+        "`false` is for labs only: any certificate is accepted and the edge logs a warning.",
     )
 
 
@@ -279,6 +294,9 @@ class EdgeConfig(EdgeModel):
     )
     tls: TlsConfig | None = Field(
         default=None, description="The HTTPS listener for viewers; none = HTTP only."
+    )
+    origin_tls: OriginTlsConfig = Field(
+        default=OriginTlsConfig(), description="Certificate checks for HTTPS to origins."
     )
 
     @model_validator(mode="after")

@@ -24,6 +24,7 @@ from openfront.config.managed import (
     ALL_VIEWER_ID,
     MANAGED_CACHE_BY_REF,
     MANAGED_ORIGIN_REQUEST_BY_REF,
+    MANAGED_RESPONSE_HEADERS_BY_REF,
     USE_ORIGIN_HEADERS_QS_ID,
     reference_names,
 )
@@ -37,6 +38,7 @@ from openfront.config.policies import (
     PathPart,
     format_path,
 )
+from openfront.config.response_headers import ResponseHeadersPolicy
 from openfront.errors import ConfigError
 
 _DIST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -70,6 +72,12 @@ class OpenFrontConfig(BaseModel):
         default=(),
         alias="OriginRequestPolicies",
         description="Custom origin request policies, referenced by Id or Name.",
+    )
+    response_headers_policies: tuple[ResponseHeadersPolicy, ...] = Field(
+        default=(),
+        alias="ResponseHeadersPolicies",
+        description="Custom response headers policies, referenced from behaviors' "
+        "ResponseHeadersPolicyId by Id or Name.",
     )
     public_keys: CfList[PublicKey] = Field(
         default=(),
@@ -134,6 +142,12 @@ def _policy_problems(cfg: OpenFrontConfig) -> Problems:
         MANAGED_ORIGIN_REQUEST_BY_REF,
         problems,
     )
+    headers_refs = _declared(
+        "ResponseHeadersPolicies",
+        [(p.id, p.response_headers_policy_config.name) for p in cfg.response_headers_policies],
+        MANAGED_RESPONSE_HEADERS_BY_REF,
+        problems,
+    )
     for i, entry in enumerate(cfg.distributions):
         dc = entry.distribution_config
         behaviors: list[tuple[tuple[PathPart, ...], Any]] = [
@@ -151,6 +165,10 @@ def _policy_problems(cfg: OpenFrontConfig) -> Problems:
             if ref is not None and ref not in origin_refs:
                 msg = f"NoSuchOriginRequestPolicy: {ref!r} is not a managed or declared policy"
                 problems.append(((*base, "OriginRequestPolicyId"), msg))
+            ref = b.response_headers_policy_id
+            if ref is not None and ref not in headers_refs:
+                msg = f"NoSuchResponseHeadersPolicy: {ref!r} is not a managed or declared policy"
+                problems.append(((*base, "ResponseHeadersPolicyId"), msg))
     return problems
 
 

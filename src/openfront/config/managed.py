@@ -1,4 +1,4 @@
-"""CloudFront's managed cache and origin request policies, with their exact ids and settings.
+"""CloudFront's managed cache, origin request and response headers policies: ids and settings.
 
 Sources: CFDG using-managed-cache-policies.md and using-managed-origin-request-policies.md; the
 settings are those the CloudFront API returns for these ids (GetCachePolicy). The API names of the
@@ -15,6 +15,7 @@ from openfront.config.policies import (
     OriginRequestPolicy,
     OriginRequestPolicyConfig,
 )
+from openfront.config.response_headers import ResponseHeadersPolicy, ResponseHeadersPolicyConfig
 
 _ORIGIN_HEADERS = ["host", "origin", "x-http-method", "x-http-method-override", "x-method-override"]
 
@@ -271,3 +272,103 @@ def index_origin_request_policies(
 ) -> dict[str, OriginRequestPolicyConfig]:
     """Managed origin request policies plus ``custom`` ones, by every reference name."""
     return {**MANAGED_ORIGIN_REQUEST_BY_REF, **_index_origin_request(custom)}
+
+
+# --- response headers policies -------------------------------------------------------------------
+# Ids from CFDG using-managed-response-headers-policies.md; names as the API returns them. The
+# settings tables are elided in the stored guide: these follow its prose (SimpleCORS sends only
+# Access-Control-Allow-Origin: *; CORS-With-Preflight adds three headers to a preflight; in
+# SecurityHeadersPolicy only X-Content-Type-Options overrides the origin) [m for the values].
+
+_SIMPLE_CORS = {
+    "AccessControlAllowOrigins": ["*"],
+    "AccessControlAllowHeaders": [],
+    "AccessControlAllowMethods": [],
+    "AccessControlAllowCredentials": False,
+    "OriginOverride": False,
+}
+_PREFLIGHT_CORS = {
+    **_SIMPLE_CORS,
+    "AccessControlAllowMethods": ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"],
+    "AccessControlExposeHeaders": ["*"],
+}
+_SECURITY = {
+    "ContentTypeOptions": {"Override": True},
+    "FrameOptions": {"FrameOption": "SAMEORIGIN", "Override": False},
+    "ReferrerPolicy": {"ReferrerPolicy": "strict-origin-when-cross-origin", "Override": False},
+    "StrictTransportSecurity": {"AccessControlMaxAgeSec": 31_536_000, "Override": False},
+    "XSSProtection": {"Protection": True, "ModeBlock": True, "Override": False},
+}
+
+
+def _response_headers(
+    pid: str, name: str, comment: str, *, cors: dict[str, object] | None, security: bool
+) -> ResponseHeadersPolicy:
+    config: dict[str, object] = {"Name": name, "Comment": comment}
+    if cors is not None:
+        config["CorsConfig"] = cors
+    if security:
+        config["SecurityHeadersConfig"] = _SECURITY
+    return ResponseHeadersPolicy.model_validate({"Id": pid, "ResponseHeadersPolicyConfig": config})
+
+
+MANAGED_RESPONSE_HEADERS_POLICIES: tuple[ResponseHeadersPolicy, ...] = (
+    _response_headers(
+        "60669652-455b-4ae9-85a4-c4c02393f86c",
+        "Managed-SimpleCORS",
+        "Allows all origins for simple CORS requests",
+        cors=_SIMPLE_CORS,
+        security=False,
+    ),
+    _response_headers(
+        "5cc3b908-e619-4b99-88e5-2cf7f45965bd",
+        "Managed-CORS-With-Preflight",
+        "Allows all origins for CORS requests, including preflight requests",
+        cors=_PREFLIGHT_CORS,
+        security=False,
+    ),
+    _response_headers(
+        "67f7725c-6f97-4210-82d7-5512b31e9d03",
+        "Managed-SecurityHeadersPolicy",
+        "Adds a set of security headers to every response",
+        cors=None,
+        security=True,
+    ),
+    _response_headers(
+        "e61eb60c-9c35-4d20-a928-2b84e02af89c",
+        "Managed-CORS-and-SecurityHeadersPolicy",
+        "Allows all origins for simple CORS requests and adds security headers",
+        cors=_SIMPLE_CORS,
+        security=True,
+    ),
+    _response_headers(
+        "eaab4381-ed33-4a86-88ca-d9558dc6cd63",
+        "Managed-CORS-with-preflight-and-SecurityHeadersPolicy",
+        "Allows all origins for CORS requests, including preflight requests, and adds "
+        "security headers",
+        cors=_PREFLIGHT_CORS,
+        security=True,
+    ),
+)
+
+
+def _index_response_headers(
+    policies: tuple[ResponseHeadersPolicy, ...],
+) -> dict[str, ResponseHeadersPolicyConfig]:
+    out: dict[str, ResponseHeadersPolicyConfig] = {}
+    for p in policies:
+        for ref in reference_names(p.id, p.response_headers_policy_config.name):
+            out[ref] = p.response_headers_policy_config
+    return out
+
+
+MANAGED_RESPONSE_HEADERS_BY_REF: Mapping[str, ResponseHeadersPolicyConfig] = (
+    _index_response_headers(MANAGED_RESPONSE_HEADERS_POLICIES)
+)
+
+
+def index_response_headers_policies(
+    custom: tuple[ResponseHeadersPolicy, ...],
+) -> dict[str, ResponseHeadersPolicyConfig]:
+    """Managed response headers policies plus ``custom`` ones, by every reference name."""
+    return {**MANAGED_RESPONSE_HEADERS_BY_REF, **_index_response_headers(custom)}

@@ -17,6 +17,7 @@ from openfront.edge.accesslog import AccessLog
 from openfront.edge.handler import Ctx, Edge
 from openfront.edge.metrics import EdgeMetrics, render_prometheus
 from openfront.edge.origin import OriginClient
+from openfront.edge.origin_tls import OriginTls
 from openfront.edge.protocol import Connection
 from openfront.edge.request import Request
 from openfront.edge.respond import EdgeIdentity
@@ -54,7 +55,9 @@ class EdgeEnv:
             root = Path(e.cache.disk_path)
             self.disk = DiskStore(root, e.cache.disk_bytes, share=share)
             self.spill_dir = str(root)
-        self.client = OriginClient()
+        self.client = OriginClient(
+            tls=OriginTls(e.origin_tls.ca_bundle, verify=e.origin_tls.verify)
+        )
         self.metrics = EdgeMetrics()
         self.logs: dict[str, AccessLog] = {}
         if e.logs.path is not None:

@@ -15,8 +15,14 @@ import brotli
 
 from openfront._aio import create_task
 from openfront.cache.compress import choose_encoding, compressible, weak_etag
-from openfront.cache.decide import conditional_headers, merge_not_modified, on_error_may_serve_stale
+from openfront.cache.decide import (
+    conditional_headers,
+    merge_not_modified,
+    on_error_may_serve_stale,
+    stale_hold_applies,
+)
 from openfront.cache.entry import EntryMeta
+from openfront.cache.error_pages import error_caching_min_ttl
 from openfront.cache.forward import header_selection, response_vary_allowed
 from openfront.cache.freshness import (
     compute_ttl,
@@ -33,7 +39,7 @@ from openfront.edge.request import Request
 from openfront.edge.respond import storable_headers
 from openfront.edge.serve import compact, fields
 from openfront.edge.upstream import send
-from openfront.errors import OriginError
+from openfront.errors import OriginError, OriginTimeout
 from openfront.http.cache_control import EMPTY
 from openfront.http.dates import format_http_date, parse_http_date
 from openfront.http.headers import combined_value
@@ -47,6 +53,8 @@ _log = logging.getLogger("openfront.edge")
 
 # The status of a stored "this key varies on these headers" marker (its body is empty).
 VARY_MARKER = 0
+# Bound on remembered origin failures (one small tuple per key that failed while stale).
+_HELD_MAX = 4096
 
 
 async def _body(resp: OriginResponse) -> AsyncIterator[bytes]:
@@ -102,6 +110,10 @@ class Fetcher:
         # Primary key -> the secondary keys of its stored variants, so that invalidating a URL
         # after an unsafe request reaches every variant without scanning the store.
         self.variants: dict[bytes, set[bytes]] = {}
+        # Storage key -> (until, origin status or None for no answer): the origin failed on it
+        # while a stale copy could be served; that copy is served without asking again until
+        # then (ErrorCachingMinTTL, guide §1.9).
+        self.held: dict[bytes, tuple[float, int | None]] = {}
 
     # -- joining -------------------------------------------------------------------------------
     def join(
@@ -110,7 +122,33 @@ class Fetcher:
         fetch = self.inflight.get(full)
         if fetch is not None and fetch.state is not FetchState.FAILED:
             return fetch
+        if revalidate is not None and full in self.held:
+            held = self._held(full, revalidate)
+            if held is not None:
+                return held
         return self._start(ctx, beh, ck, full, revalidate, background=False)
+
+    def _held(self, full: bytes, stale: EntryMeta) -> Fetch | None:
+        """An already failed fetch while the origin's last failure on ``full`` still holds."""
+        until, status = self.held[full]
+        if not stale_hold_applies(stale, time.time(), until, status):
+            del self.held[full]
+            return None
+        fetch = Fetch(full, BodySpool(0, None))
+        fetch.origin_status = status or 0
+        fetch.committed = True
+        fetch.set_state(FetchState.FAILED, OriginError("origin failing; within ErrorCachingMinTTL"))
+        return fetch
+
+    def _hold(self, key: bytes, ttl: int, status: int | None) -> None:
+        if ttl <= 0:
+            return
+        now = time.time()
+        if len(self.held) >= _HELD_MAX:
+            self.held = {k: v for k, v in self.held.items() if v[0] > now}
+            if len(self.held) >= _HELD_MAX:
+                self.held.clear()
+        self.held[key] = (now + ttl, status)
 
     def background_revalidate(
         self, ctx: Ctx, beh: Behavior, ck: CacheKey, full: bytes, meta: EntryMeta
@@ -199,6 +237,7 @@ class Fetcher:
         dist = ctx.dist
         assert dist is not None
         req = ctx.req
+        errors = dist.dist.custom_error_responses
         extra = conditional_headers(revalidate) if revalidate is not None else ()
         request_time = time.time()
         started = asyncio.get_running_loop().time()
@@ -214,6 +253,7 @@ class Fetcher:
                 accept_encoding=ck.accept_encoding,
                 cacheable=True,
                 extra=extra,
+                scheme=ctx.conn.scheme,
             )
         except OriginError as e:
             env.metrics.origin(
@@ -221,15 +261,25 @@ class Fetcher:
                 asyncio.get_running_loop().time() - started,
                 getattr(e, "detail", "OriginError"),
             )
+            if revalidate is not None and on_error_may_serve_stale(revalidate, time.time(), None):
+                # No answer counts as a 5xx: the stale copy is served for ErrorCachingMinTTL.
+                code = 504 if isinstance(e, OriginTimeout) else 502
+                self._hold(fetch.key, error_caching_min_ttl(errors, code), None)
             raise
         response_time = time.time()
         env.metrics.origin(dist.dist.id, asyncio.get_running_loop().time() - started, None)
         fetch.origin_status = resp.status
+        self.held.pop(fetch.key, None)
         if revalidate is not None:
             if resp.status == 304:
                 resp.release()
                 fetch.meta = await self._refresh(
-                    revalidate, resp.headers, beh, request_time, response_time
+                    revalidate,
+                    resp.headers,
+                    beh,
+                    request_time,
+                    response_time,
+                    error_caching_min_ttl(errors, revalidate.status),
                 )
                 fetch.set_state(FetchState.NOT_MODIFIED)
                 return None
@@ -237,9 +287,11 @@ class Fetcher:
                 revalidate, response_time, resp.status
             ):
                 resp.close()
+                self._hold(fetch.key, error_caching_min_ttl(errors, resp.status), resp.status)
                 fetch.set_state(FetchState.FAILED, OriginError(f"origin answered {resp.status}"))
                 return None
-        meta = self._meta(fetch, resp, beh, ck, request_time, response_time)
+        ecmt = error_caching_min_ttl(errors, resp.status)
+        meta = self._meta(fetch, resp, beh, ck, request_time, response_time, ecmt)
         if meta is None:
             fetch.pass_response = resp
             fetch.set_state(FetchState.PASS)
@@ -297,6 +349,7 @@ class Fetcher:
         ck: CacheKey,
         request_time: float,
         response_time: float,
+        error_caching_min_ttl: int,
     ) -> EntryMeta | None:
         """EntryMeta for a storable response, or None when it must not be shared."""
         env = self.env
@@ -332,6 +385,7 @@ class Fetcher:
             date=date,
             response_time=response_time,
             ttl=beh.ttl,
+            error_caching_min_ttl=error_caching_min_ttl,
         )
         if not ttl.store or ttl.ttl <= 0:
             return None
@@ -425,6 +479,7 @@ class Fetcher:
         beh: Behavior,
         request_time: float,
         response_time: float,
+        error_caching_min_ttl: int,
     ) -> EntryMeta:
         """RFC 9111 §4.3.4: a 304 updates the stored headers and restarts freshness."""
         env = self.env
@@ -439,6 +494,7 @@ class Fetcher:
             date=date,
             response_time=response_time,
             ttl=beh.ttl,
+            error_caching_min_ttl=error_caching_min_ttl,
         )
         age_raw = combined_value(fresh_headers, "age")
         age = float(age_raw) if age_raw and age_raw.isdigit() else None

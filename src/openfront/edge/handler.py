@@ -23,24 +23,30 @@ from openfront.cache.decide import (
     on_error_may_serve_stale,
 )
 from openfront.cache.entry import EntryMeta
+from openfront.cache.error_pages import Cause, edge_error_cause, has_page
 from openfront.cache.key import CacheKey, cache_key
 from openfront.cache.pathmatch import BehaviorSelector
 from openfront.cache.policy import Behavior, Distribution
+from openfront.cache.response_headers import CacheState, Edit, ResponseHeadersPolicy
 from openfront.cache.vary import secondary_key, vary_values
+from openfront.edge.error_pages import page_for, send_page, spawn_page
 from openfront.edge.fetch import Fetch, FetchState
 from openfront.edge.fetcher import VARY_MARKER, Fetcher
 from openfront.edge.keymemo import KeyMemo
-from openfront.edge.passthrough import forward
+from openfront.edge.passthrough import answer_preflight, forward
 from openfront.edge.protocol import Connection
 from openfront.edge.request import Request
 from openfront.edge.respond import EdgeIdentity, RequestIds, error_body, status_line
 from openfront.edge.serve import (
     Plan,
     compact,
+    edited_full_head,
+    edited_head,
     expand,
     full_head,
     head_bytes,
     plan_response,
+    request_fields,
     stored_head,
     stream_from_fetch,
     stream_unknown_length,
@@ -88,6 +94,8 @@ class Ctx:
     content_type: str | None = None
     range_start: int | None = None
     range_end: int | None = None
+    policy: ResponseHeadersPolicy | None = None  # the behavior's response headers policy
+    edit: Edit | None = None  # what the policy did to the fields being sent; None: edge-made
 
 
 class Edge:
@@ -167,7 +175,11 @@ class Edge:
             if names:
                 viewers.add_headers(req, conn.scheme, names)
         if method != "GET" and method != "HEAD":
-            return self._forward(Ctx(conn, req, self.ids.next(), d), beh)
+            ctx = Ctx(conn, req, self.ids.next(), d)
+            policy = beh.response_headers
+            if method == "OPTIONS" and policy is not None and answer_preflight(self, ctx, policy):
+                return None
+            return self._forward(ctx, beh)
         if req.has_body:
             # CloudFront refuses a GET/HEAD with a body (a smuggling vector through caches).
             self.error(Ctx(conn, req, self.ids.next(), d), 403, "InvalidRequest")
@@ -183,12 +195,16 @@ class Edge:
             if obj is not None and meta.status != VARY_MARKER:
                 now = time.time()
                 age = meta.initial_age + (now - meta.response_time)
-                if age < meta.ttl:
+                # A stored error with a custom page leaves the hot path: the page is awaited.
+                if age < meta.ttl and (
+                    meta.status < 400 or not has_page(d.dist.custom_error_responses, meta.status)
+                ):
                     if req.conditional:
                         ctx = Ctx(conn, req, self.ids.next(), d, "Hit")
+                        ctx.policy = beh.response_headers
                         self.serve_stored(ctx, meta, obj.body, now)
                     else:
-                        self._plain_hit(conn, req, d, meta, obj.body, age)
+                        self._plain_hit(conn, req, d, meta, obj.body, age, beh.response_headers)
                     return None
         return self._cached(Ctx(conn, req, self.ids.next(), d), beh, ck, full)
 
@@ -276,10 +292,20 @@ class Edge:
         meta: EntryMeta,
         body: bytes,
         age: float,
+        policy: ResponseHeadersPolicy | None,
     ) -> None:
         """The hot path: a fresh memory-tier object, no conditionals, no range."""
         rid = self.ids.next()
-        head = meta.head or full_head(meta)
+        if policy is None:
+            head = meta.head or full_head(meta)
+            tail = b""
+        else:
+            # The edited head is built once per stored head; only per-request lines are new.
+            ed = edited_head(meta, policy)
+            head = edited_full_head(meta, ed)
+            tail = request_fields(
+                policy, ed.edit, req, cache="hit", rid=rid, pop=self.identity.pop, dates=self.dates
+            )
         status = meta.status
         if status < 400:
             result = "Hit"
@@ -294,7 +320,7 @@ class Edge:
         else:
             connection = b""
         # One formatting operation builds the whole head: cheaper than a chain of concatenations.
-        first = b"%s%s%s\r\nAge: %d\r\n%s\r\n" % (head, prefix, rid, age, connection)
+        first = b"%s%s%s\r\nAge: %d\r\n%s%s\r\n" % (head, prefix, rid, age, connection, tail)
         if req.method == "HEAD":
             conn.write(first)
             sent = 0
@@ -312,6 +338,7 @@ class Edge:
     # -- cacheable requests ------------------------------------------------------------------
     async def _cached(self, ctx: Ctx, beh: Behavior, ck: CacheKey, full: bytes) -> None:
         req = ctx.req
+        ctx.policy = beh.response_headers
         stored = await self._lookup(full, req)
         now = time.time()
         fetch: Fetch | None = None
@@ -385,6 +412,16 @@ class Edge:
                 await self._serve_fetch(ctx, fetch)
             elif state is FetchState.PASS or state is FetchState.NOT_MODIFIED:
                 resp = fetch.take_pass_response() if state is FetchState.PASS else None
+                page = None
+                if state is FetchState.PASS and fetch.origin_status >= 400:
+                    page = page_for(ctx, fetch.origin_status, Cause.ORIGIN)
+                if page is not None:
+                    # An unshareable error (a 403 without max-age, say) still gets its page; the
+                    # origin's body is not needed, so collapsed viewers need not ask again.
+                    if resp is not None:
+                        resp.close()
+                    await send_page(self, ctx, page)
+                    return
                 await self._forward(ctx, beh, as_get=True, response=resp)
             else:
                 if stored is not None and on_error_may_serve_stale(
@@ -393,7 +430,13 @@ class Edge:
                     ctx.result = "Hit"
                     await self.serve_object(ctx, stored, now)
                     return
-                self.origin_failed(ctx, fetch.error)
+                status, detail = _failure(fetch.error)
+                page = page_for(ctx, status, Cause.EDGE)
+                if page is None:
+                    self.origin_failed(ctx, fetch.error)
+                    return
+                ctx.detail = detail
+                await send_page(self, ctx, page)
         finally:
             fetch.waiters -= 1
             self.fetcher.release(fetch)
@@ -403,13 +446,18 @@ class Edge:
         assert meta is not None
         req = ctx.req
         plan = plan_response(req, meta, fetch.total, self.max_ranges)
+        page = None
         if meta.status >= 400:
             ctx.result = "Error"
+            page = page_for(ctx, meta.status, Cause.ORIGIN)
         # An upstream Age (origin or parent edge) must reach the viewer even on a miss.
         age = meta.age(time.time())
         extra = self._per_request(ctx, age if age >= 1 else None)
         try:
-            await self._write_fetch(ctx, fetch, meta, plan, extra)
+            if page is not None:
+                await send_page(self, ctx, page)
+            else:
+                await self._write_fetch(ctx, fetch, meta, plan, extra)
         finally:
             # A viewer that got what it asked (a range, a 304) before the body was complete
             # leaves normally: the fetch goes on to fill the cache.
@@ -421,10 +469,16 @@ class Edge:
     ) -> None:
         req = ctx.req
         conn = ctx.conn
+        ed = None
+        if ctx.policy is not None:
+            ed = edited_head(meta, ctx.policy)
+            ctx.edit = ed.edit
+            extra += self.policy_lines(ctx, "hit" if ctx.result == "Hit" else "miss")
         if fetch.total is None and plan.status == meta.status:
             chunked = req.version == "1.1"
             framing = b"Transfer-Encoding: chunked\r\n" if chunked else b""
-            head = status_line(meta.status) + wire(meta) + framing + extra + b"\r\n"
+            stored = wire(meta) if ed is None else ed.wire
+            head = status_line(meta.status) + stored + framing + extra + b"\r\n"
             conn.write(head)
             ctx.head_len = len(head)
             ctx.content_type = meta.content_type
@@ -434,7 +488,7 @@ class Edge:
             )
             self.done(ctx, keep_alive=chunked)
             return
-        head = head_bytes(meta, plan, extra)
+        head = head_bytes(meta, plan, extra, ed)
         conn.write(head)
         ctx.head_len = len(head)
         ctx.content_type = meta.content_type
@@ -446,9 +500,16 @@ class Edge:
     # -- serving stored objects --------------------------------------------------------------
     def serve_stored(self, ctx: Ctx, meta: EntryMeta, body: bytes | memoryview, now: float) -> None:
         plan = plan_response(ctx.req, meta, meta.body_size, self.max_ranges)
+        cache: CacheState = "refresh" if ctx.result == "RefreshHit" else "hit"
         if meta.status >= 400:
             ctx.result = "Error"
-        head = stored_head(meta, plan, self._per_request(ctx, meta.age(now)))
+        per_request = self._per_request(ctx, meta.age(now))
+        ed = None
+        if ctx.policy is not None:
+            ed = edited_head(meta, ctx.policy)
+            ctx.edit = ed.edit
+            per_request += self.policy_lines(ctx, cache)
+        head = stored_head(meta, plan, per_request, ed)
         ctx.head_len = len(head)
         ctx.content_type = meta.content_type
         ctx.status = plan.status
@@ -457,6 +518,11 @@ class Edge:
         self.done(ctx)
 
     async def serve_object(self, ctx: Ctx, obj: MemoryObject | DiskObject, now: float) -> None:
+        if obj.meta.status >= 400:
+            page = page_for(ctx, obj.meta.status, Cause.ORIGIN)
+            if page is not None:
+                await send_page(self, ctx, page)
+                return
         if isinstance(obj, MemoryObject):
             self.serve_stored(ctx, obj.meta, obj.body, now)
         else:
@@ -468,6 +534,36 @@ class Edge:
         if plan.status == 206 and plan.ranges:
             ctx.range_start = plan.ranges[0][0]
             ctx.range_end = plan.ranges[-1][1]
+
+    def policy_lines(
+        self,
+        ctx: Ctx,
+        cache: CacheState = "miss",
+        *,
+        upstream_ms: tuple[int, int, int] | None = None,
+        cors: bool = True,
+        generated: bool = False,
+    ) -> bytes:
+        """The response headers policy's per-request fields for ``ctx``; b"" without a policy.
+
+        ``generated``: an answer the edge made itself (an error page), which also gets the
+        policy's security and custom headers here.
+        """
+        policy = ctx.policy
+        if policy is None:
+            return b""
+        edit = None if generated else ctx.edit
+        return request_fields(
+            policy,
+            edit,
+            ctx.req,
+            cache=cache,
+            rid=ctx.rid,
+            pop=self.identity.pop,
+            dates=self.dates,
+            upstream_ms=upstream_ms,
+            cors=cors,
+        )
 
     def _per_request(self, ctx: Ctx, age: float | None) -> bytes:
         out = self.identity.prefix(ctx.result) + ctx.rid + b"\r\n"
@@ -492,6 +588,7 @@ class Edge:
         """Pass a request through (``as_get``: a cacheable GET/HEAD that turned out unshareable,
         which invalidates nothing)."""
         ctx.result = "Miss"
+        ctx.policy = beh.response_headers
         try:
             await forward(self, ctx, beh, response=response)
         except OriginError as e:
@@ -540,11 +637,9 @@ class Edge:
 
     # -- errors and the end of a response -------------------------------------------------------
     def origin_failed(self, ctx: Ctx, error: BaseException | None) -> None:
-        if isinstance(error, OriginTimeout):
-            self.error(ctx, 504, "OriginReadError")
-        else:
-            detail = getattr(error, "detail", "OriginError")
-            self.error(ctx, 502, detail)
+        """502/504 for an origin that did not answer; never a custom page (see ``error``)."""
+        status, detail = _failure(error)
+        self.error(ctx, status, detail, page=False)
 
     def error(
         self,
@@ -555,10 +650,21 @@ class Edge:
         *,
         body: bytes | None = None,
         content_type: str = "text/html",
+        page: bool = True,
     ) -> None:
-        """An answer made by the edge itself: CloudFront's error page unless ``body`` is given."""
+        """An answer made by the edge itself: CloudFront's error page unless ``body`` is given.
+
+        With ``page``, the distribution's custom error page for ``status`` replaces it; a task
+        sends it, so only callers answering inside the parser callback may leave ``page`` on
+        (request coroutines await :func:`send_page` themselves).
+        """
         ctx.result = "Error"
         ctx.detail = detail
+        if page and ctx.dist is not None and ctx.dist.dist.custom_error_responses:
+            custom = page_for(ctx, status, edge_error_cause(detail))
+            if custom is not None:
+                spawn_page(self, ctx, custom)
+                return
         if body is None:
             body = error_body(status, ctx.rid, text, self.identity.product)
         if ctx.req.method == "HEAD":
@@ -570,6 +676,7 @@ class Edge:
             + b"\r\nContent-Type: %s\r\nContent-Length: %d\r\n"
             % (content_type.encode("latin-1"), len(body))
             + self._per_request(ctx, None)
+            + self.policy_lines(ctx, generated=True)
             + b"\r\n"
         )
         ctx.conn.writelines([head, body])
@@ -582,6 +689,13 @@ class Edge:
     def done(self, ctx: Ctx, keep_alive: bool = True) -> None:
         self.env.record(ctx)
         ctx.conn.finish(keep_alive)
+
+
+def _failure(error: BaseException | None) -> tuple[int, str]:
+    """The status and log detail of an origin that did not answer (guide §1.10)."""
+    if isinstance(error, OriginTimeout):
+        return 504, "OriginReadError"
+    return 502, getattr(error, "detail", "OriginError")
 
 
 def _strip_port(host: str) -> str:

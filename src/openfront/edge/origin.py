@@ -8,10 +8,12 @@ Socket-layer failures leave this module only as `openfront.errors.Origin*` excep
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import logging
 import ssl
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from types import TracebackType
 
 from openfront.cache.policy import Origin
@@ -21,12 +23,17 @@ from openfront.edge.origin_conn import (
     ResponseHead,
     encode_request_head,
 )
+from openfront.edge.origin_tls import OriginTls, bad_server_name, certificate_names_match, sni_name
 from openfront.errors import OriginConnectError, OriginError
 
-__all__ = ["OriginClient", "OriginResponse"]
+__all__ = ["OriginClient", "OriginResponse", "for_viewer"]
+
+_log = logging.getLogger(__name__)
 
 Body = bytes | bytearray | memoryview
-PoolKey = tuple[str, str, int]
+# (scheme, host, port, SNI name, TLS versions): a connection is only reused for requests that
+# would have opened it the same way.
+PoolKey = tuple[str, str, int, str, tuple[str, ...]]
 
 # RFC 9110 §9.2.2: only these may be replayed after a keep-alive race.
 _RETRYABLE = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -35,6 +42,7 @@ _EMPTY_LENGTH_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _JOIN_LIMIT = 64 * 1024
 _CLOSE_WAIT = 1.0
+_TLS_LOG_EVERY = 60.0  # seconds between repeats of one origin's TLS failure in the log
 
 
 class OriginResponse:
@@ -157,17 +165,23 @@ class OriginResponse:
 
 
 class OriginClient:
-    """HTTP/1.1 client with keep-alive pools keyed by (scheme, host, port); one per event loop."""
+    """HTTP/1.1 client with keep-alive pools per scheme, host, port and TLS name; one per loop.
+
+    TLS contexts come from `tls` (per origin's allowed versions); `ssl_context`, when given, is
+    used for every HTTPS origin instead.
+    """
 
     def __init__(
         self,
         *,
         ssl_context: ssl.SSLContext | None = None,
+        tls: OriginTls | None = None,
         max_idle_per_host: int = 32,
         high_water: int = 1 << 20,
     ) -> None:
-        # Built on first use: loading the system CA store takes ~0.1 s, wasted on http-only edges.
         self._ssl = ssl_context
+        self._tls = tls or OriginTls()
+        self._tls_logged: dict[tuple[str, str], float] = {}
         self._max_idle = max_idle_per_host
         self._high_water = high_water
         self._idle: dict[PoolKey, dict[OriginConnection, None]] = {}
@@ -196,8 +210,12 @@ class OriginClient:
         scheme: str | None = None,
         head: bool | None = None,
     ) -> OriginResponse:
-        """Send one request; the response head is read, the body is left to stream."""
-        scheme = _resolve_scheme(origin, scheme)
+        """Send one request; the response head is read, the body is left to stream.
+
+        `scheme` is the viewer's, needed for match-viewer origins.
+        """
+        origin = for_viewer(origin, scheme)
+        scheme = "https" if origin.protocol == "https-only" else "http"
         framing = _framing_header(method, body, body_length)
         host = _host_header(origin.domain, origin.port, scheme)
         request_head, wants_close = encode_request_head(method, target, headers, host, framing)
@@ -209,7 +227,17 @@ class OriginClient:
             wants_close,
             origin.read_timeout,
         )
-        key = (scheme, origin.domain.lower(), origin.port)
+        if scheme == "https":
+            sent_host = next((v for n, v in headers if n.lower() == "host"), "")
+            key = (
+                scheme,
+                origin.domain.lower(),
+                origin.port,
+                _sni(origin, sent_host),
+                origin.tls_versions,
+            )
+        else:
+            key = (scheme, origin.domain.lower(), origin.port, "", ())
         loop = asyncio.get_running_loop()
         start = loop.time()
         conn = self._take_idle(key)
@@ -221,7 +249,7 @@ class OriginClient:
                 if exc.response_started or not replayable:
                     raise
         connect_start = loop.time()
-        conn = await self._connect(origin, scheme)
+        conn = await self._connect(origin, key)
         connect_seconds = loop.time() - connect_start
         return await self._run(exchange, conn, key, origin, start, connect_seconds)
 
@@ -261,34 +289,55 @@ class OriginClient:
             reused=connect_seconds is None,
         )
 
-    async def _connect(self, origin: Origin, scheme: str) -> OriginConnection:
-        tls = self._tls_context() if scheme == "https" else None
+    async def _connect(self, origin: Origin, key: PoolKey) -> OriginConnection:
+        scheme, _, _, sni, versions = key
+        tls: ssl.SSLContext | None = None
+        other_name = ""  # a second name the certificate may carry (CloudFront: either matches)
+        if scheme == "https":
+            own_check = self._ssl is None and sni != origin.domain.lower()
+            other_name = origin.domain if own_check else ""
+            tls = self._ssl or self._tls.context(versions, check_hostname=not own_check)
+            problem = bad_server_name(sni)
+            if problem is not None:
+                raise self._tls_failed(origin, f"no TLS server name: {problem}")
         attempts = max(1, origin.connect_attempts)
         failure = ""
         for _ in range(attempts):
             try:
                 async with asyncio.timeout(origin.connect_timeout):
-                    return await self._open(origin, tls)
+                    return await self._open(origin, tls, sni, other_name)
             except TimeoutError:
                 failure = f"timed out after {origin.connect_timeout:g} s"
-            except ssl.SSLCertVerificationError as exc:
+            except (ssl.SSLCertVerificationError, _NameMismatch) as exc:
                 # The same certificate would be refused again: no point in more attempts.
-                raise OriginConnectError(
-                    f"TLS certificate of origin {origin.domain} rejected: {exc}"
-                ) from None
+                reason = getattr(exc, "verify_message", None) or str(exc)
+                raise self._tls_failed(origin, f"certificate rejected: {reason}") from None
+            except ssl.SSLError as exc:
+                failure = f"TLS handshake failed: {getattr(exc, 'reason', None) or exc}"
             except OSError as exc:
                 failure = str(exc) or type(exc).__name__
+        message = f"after {attempts} attempt(s): {failure}"
+        if failure.startswith("TLS"):
+            raise self._tls_failed(origin, message)
         raise OriginConnectError(
-            f"cannot connect to origin {origin.domain}:{origin.port} "
-            f"after {attempts} attempt(s): {failure}"
+            f"cannot connect to origin {origin.domain}:{origin.port} {message}"
         )
 
-    def _tls_context(self) -> ssl.SSLContext:
-        if self._ssl is None:
-            self._ssl = ssl.create_default_context()
-        return self._ssl
+    def _tls_failed(self, origin: Origin, reason: str) -> OriginConnectError:
+        """The error for a failed TLS connect, logged (once a minute per origin and reason)."""
+        message = f"TLS to origin {origin.id} ({origin.domain}:{origin.port}) failed: {reason}"
+        now = asyncio.get_running_loop().time()
+        key = (origin.id, reason)
+        if now - self._tls_logged.get(key, -_TLS_LOG_EVERY) >= _TLS_LOG_EVERY:
+            if len(self._tls_logged) >= 1024:
+                self._tls_logged.clear()
+            self._tls_logged[key] = now
+            _log.warning("%s", message)
+        return OriginConnectError(message)
 
-    async def _open(self, origin: Origin, tls: ssl.SSLContext | None) -> OriginConnection:
+    async def _open(
+        self, origin: Origin, tls: ssl.SSLContext | None, sni: str, other_name: str
+    ) -> OriginConnection:
         loop = asyncio.get_running_loop()
         conn = OriginConnection(loop, self._high_water)
         await loop.create_connection(
@@ -296,8 +345,17 @@ class OriginClient:
             origin.domain,
             origin.port,
             ssl=tls,
-            server_hostname=origin.domain if tls is not None else None,
+            server_hostname=sni if tls is not None else None,
         )
+        if other_name and self._tls.verify:
+            assert conn.transport is not None
+            ssl_object = conn.transport.get_extra_info("ssl_object")
+            cert = ssl_object.getpeercert() if ssl_object is not None else None
+            if not cert or not certificate_names_match(cert, (sni, other_name)):
+                conn.abort()
+                raise _NameMismatch(
+                    f"certificate names neither {sni!r} (the Host header) nor {other_name!r}"
+                )
         return conn
 
     def _take_idle(self, key: PoolKey) -> OriginConnection | None:
@@ -337,6 +395,10 @@ class OriginClient:
         conn.idle_handle = None
         self._drop_idle(key, conn)
         conn.close()
+
+
+class _NameMismatch(Exception):
+    pass
 
 
 @dataclass(slots=True)
@@ -408,14 +470,30 @@ async def _send_sized(
         raise ValueError(f"request body ended after {sent} of the declared {length} bytes")
 
 
-def _resolve_scheme(origin: Origin, scheme: str | None) -> str:
-    if origin.protocol == "http-only":
-        return "http"
-    if origin.protocol == "https-only":
-        return "https"
-    if scheme in ("http", "https"):
-        return scheme
+def for_viewer(origin: Origin, scheme: str | None) -> Origin:
+    """The origin as reached for a viewer's scheme: match-viewer becomes http- or https-only."""
+    if origin.protocol != "match-viewer":
+        return origin
+    if scheme == "https":
+        return _over_https(origin)
+    if scheme == "http":
+        return _over_http(origin)
     raise ValueError(f"origin {origin.id} is match-viewer: scheme must be 'http' or 'https'")
+
+
+@lru_cache(maxsize=1024)
+def _over_https(origin: Origin) -> Origin:
+    return dataclasses.replace(origin, protocol="https-only", port=origin.https_port)
+
+
+@lru_cache(maxsize=1024)
+def _over_http(origin: Origin) -> Origin:
+    return dataclasses.replace(origin, protocol="http-only")
+
+
+def _sni(origin: Origin, host_header: str) -> str:
+    """The TLS name CloudFront sends: the Host it forwards, else the origin's domain."""
+    return (sni_name(host_header) if host_header else "") or origin.domain.lower()
 
 
 def _framing_header(

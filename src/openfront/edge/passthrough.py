@@ -6,6 +6,7 @@ import time
 from typing import TYPE_CHECKING
 
 from openfront.cache.policy import Behavior
+from openfront.cache.response_headers import ResponseHeadersPolicy, edge_preflight, edit_fields
 from openfront.edge.respond import serialise, status_line, storable_headers
 from openfront.edge.upstream import send
 from openfront.errors import OriginError
@@ -61,6 +62,7 @@ async def forward(
                 accept_encoding=None,
                 cacheable=False,
                 body=body,
+                scheme=conn.scheme,
             )
         except OriginError as e:
             env.metrics.origin(
@@ -80,8 +82,15 @@ async def forward(
     if age is not None and age.isdigit():
         # Not stored, so no age of ours to add: pass the upstream's on (RFC 9111 §5.1).
         extra += f"Age: {age}\r\n".encode("latin-1")
-    head = serialise(storable_headers(resp.headers)) + framing + extra
-    first = status_line(status) + head + edge._per_request(ctx, None) + b"\r\n"
+    kept = storable_headers(resp.headers)
+    policy = ctx.policy
+    tail = b""
+    if policy is not None:
+        ctx.edit = edit_fields(policy, kept)
+        kept = ctx.edit.fields
+        tail = edge.policy_lines(ctx, "miss", upstream_ms=_upstream_ms(resp))
+    head = serialise(kept) + framing + extra
+    first = status_line(status) + head + edge._per_request(ctx, None) + tail + b"\r\n"
     conn.write(first)
     ctx.head_len = len(first)
     ctx.content_type = first_value(resp.headers, "content-type")
@@ -108,3 +117,45 @@ async def forward(
         resp.close()
     ctx.sent = sent
     edge.done(ctx, keep_alive)
+
+
+def _upstream_ms(resp: OriginResponse) -> tuple[int, int, int]:
+    """Server-Timing's (dns, connect, first byte) in ms; name resolution is part of connect."""
+    connect = 0 if resp.reused else int(resp.connect_seconds * 1000)
+    return 0, connect, int(resp.first_byte_seconds * 1000)
+
+
+def answer_preflight(edge: Edge, ctx: Ctx, policy: ResponseHeadersPolicy) -> bool:
+    """Answer a CORS preflight at the edge when the policy's CorsConfig covers it (guide §1.5);
+    False leaves the request to the origin."""
+    cors = policy.cors
+    if cors is None:
+        return False
+    req = ctx.req
+    lookup = req.lookup
+    fields = edge_preflight(
+        cors,
+        req.method,
+        lookup.get("origin"),
+        lookup.get("access-control-request-method"),
+        lookup.get("access-control-request-headers"),
+    )
+    if fields is None:
+        return False
+    ctx.result = "Hit"  # answered by the edge; the origin never sees it
+    ctx.policy = policy
+    head = (
+        status_line(200)
+        + b"Server: CloudFront\r\nDate: "
+        + edge.dates(time.time())
+        + b"\r\nContent-Length: 0\r\n"
+        + serialise(fields)
+        + edge._per_request(ctx, None)
+        + edge.policy_lines(ctx, "hit", cors=False)
+        + b"\r\n"
+    )
+    ctx.conn.write(head)
+    ctx.head_len = len(head)
+    ctx.status = 200
+    edge.done(ctx, keep_alive=not req.has_body)
+    return True

@@ -7,15 +7,29 @@ line, that block, the few per-request fields and the body as one writelines() ca
 from __future__ import annotations
 
 import os
+import random
+import time
 from dataclasses import dataclass, replace
 
 from openfront.cache.entry import EntryMeta
+from openfront.cache.response_headers import (
+    CacheState,
+    Edit,
+    EditedHead,
+    ResponseHeadersPolicy,
+    cors_fields,
+    edit_fields,
+    generated_fields,
+    server_timing_value,
+    server_timing_wanted,
+)
 from openfront.edge.fetch import Fetch, FetchState
 from openfront.edge.protocol import Connection
 from openfront.edge.request import Request
 from openfront.edge.respond import serialise, status_line
 from openfront.errors import OriginError
 from openfront.http.conditional import Precondition, evaluate_preconditions, if_range_ok
+from openfront.http.dates import HttpDateCache
 from openfront.http.headers import first_value
 from openfront.http.ranges import (
     ByteRanges,
@@ -190,26 +204,40 @@ def full_head(meta: EntryMeta) -> bytes:
     return h
 
 
-def stored_head(meta: EntryMeta, plan: Plan, per_request: bytes) -> bytes:
+def stored_head(
+    meta: EntryMeta, plan: Plan, per_request: bytes, ed: EditedHead | None = None
+) -> bytes:
     """head_bytes for a stored object, whose whole-body head is serialised once."""
     if plan.status == meta.status and not plan.extra and plan.replace_type is None:
+        if ed is not None:
+            return edited_full_head(meta, ed) + per_request + b"\r\n"
         return (meta.head or full_head(meta)) + per_request + b"\r\n"
-    return head_bytes(meta, plan, per_request)
+    return head_bytes(meta, plan, per_request, ed)
 
 
-def head_bytes(meta: EntryMeta, plan: Plan, per_request: bytes) -> bytes:
-    """Status line + stored fields (as the plan needs them) + per-request fields + CRLF."""
+def head_bytes(
+    meta: EntryMeta, plan: Plan, per_request: bytes, ed: EditedHead | None = None
+) -> bytes:
+    """Status line + stored fields (as the plan needs them) + per-request fields + CRLF.
+
+    ``ed``: the stored fields as a response headers policy edits them.
+    """
+    stored = fields(meta) if ed is None else ed.edit.fields
     if plan.status == 304:
-        kept = serialise([(n, v) for n, v in fields(meta) if n.lower() in _NOT_MODIFIED_FIELDS])
+        keep = _NOT_MODIFIED_FIELDS if ed is None else _NOT_MODIFIED_FIELDS | ed.policy.added_names
+        kept = serialise([(n, v) for n, v in stored if n.lower() in keep])
         return status_line(304) + kept + per_request + b"\r\n"
     if plan.status in (412, 416):
         length = b"Content-Length: 0\r\n"
+        if ed is not None:
+            names = ed.policy.added_names
+            length += serialise([(n, v) for n, v in stored if n.lower() in names])
         return status_line(plan.status) + plan.extra + length + per_request + b"\r\n"
     if plan.replace_type is not None:
-        kept = serialise([(n, v) for n, v in fields(meta) if n.lower() != "content-type"])
+        kept = serialise([(n, v) for n, v in stored if n.lower() != "content-type"])
         kept += f"Content-Type: {plan.replace_type}\r\n".encode("latin-1")
     else:
-        kept = wire(meta)
+        kept = wire(meta) if ed is None else ed.wire
     length = content_length(plan.status, plan.length)
     return status_line(plan.status) + kept + plan.extra + length + per_request + b"\r\n"
 
@@ -282,3 +310,69 @@ async def stream_unknown_length(conn: Connection, fetch: Fetch, chunked: bool) -
     if chunked:
         conn.write(b"0\r\n\r\n")
     return pos
+
+
+# --- response headers policies ----------------------------------------------------------------
+
+
+def edited_head(meta: EntryMeta, policy: ResponseHeadersPolicy) -> EditedHead:
+    """The stored fields as ``policy`` edits them, memoised on the entry for its stored head."""
+    source: object = meta.headers or meta.head
+    ed = meta.edited
+    if ed is not None and ed.policy is policy and ed.source is source:
+        return ed
+    edit = edit_fields(policy, fields(meta))
+    ed = meta.edited = EditedHead(policy, source, edit, serialise(edit.fields))
+    return ed
+
+
+def edited_full_head(meta: EntryMeta, ed: EditedHead) -> bytes:
+    """Like full_head, for the edited fields (only for complete stored objects)."""
+    head = ed.head
+    if not head:
+        head = status_line(meta.status) + ed.wire + content_length(meta.status, meta.body_size)
+        ed.head = head
+    return head
+
+
+def request_fields(
+    policy: ResponseHeadersPolicy,
+    edit: Edit | None,
+    req: Request,
+    *,
+    cache: CacheState,
+    rid: bytes,
+    pop: str,
+    dates: HttpDateCache,
+    upstream_ms: tuple[int, int, int] | None = None,
+    cors: bool = True,
+) -> bytes:
+    """A policy's per-request fields: Date, CORS for an allowed Origin, Server-Timing.
+
+    ``edit``: how the policy edited the stored or origin fields; None for an answer the edge made
+    itself, which gets the policy's static fields here.
+    """
+    out: list[tuple[str, str]] = []
+    if edit is None:
+        out += generated_fields(policy)
+    elif edit.add_date:
+        out.append(("Date", dates(time.time()).decode("latin-1")))
+    lookup = req.lookup
+    if cors and policy.cors is not None:
+        present = edit.origin_cors if edit is not None else frozenset()
+        out += cors_fields(policy.cors, lookup.get("origin"), present)
+    if policy.server_timing:
+        origin_timing = edit.origin_timing if edit is not None else None
+        if server_timing_wanted(policy, lookup.get("pragma"), random.random() * 100):
+            value = server_timing_value(
+                cache,
+                pop=pop,
+                request_id=rid.decode("latin-1"),
+                downstream_ms=int((time.monotonic() - req.start) * 1000),
+                upstream_ms=upstream_ms,
+                origin=origin_timing,
+            )
+            out.append(("Server-Timing", value))
+        elif origin_timing:
+            out.append(("Server-Timing", origin_timing))
+    return serialise(out) if out else b""

@@ -119,7 +119,7 @@ class RunningEdge:
         self.port = self.server.sockets[0].getsockname()[1]
         tls = self.cfg.edge.tls
         if tls is not None:
-            self.certs = CertStore(tls)
+            self.certs = CertStore(tls, env.distributions)
 
             def tls_factory() -> Connection:
                 return Connection(edge.handle, on_error, limits, sweeper, scheme="https")

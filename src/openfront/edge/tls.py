@@ -1,15 +1,25 @@
-"""The viewer-side TLS listener's certificates: chosen by SNI, reloaded when their files change."""
+"""The viewer-side TLS listener's certificates: chosen by SNI, reloaded when their files change.
+
+A distribution's security policy (ViewerCertificate.MinimumProtocolVersion) applies to its
+aliases. OpenSSL has already chosen the version when the SNI callback runs, and switching
+contexts there does not change it, so the callback refuses the handshake itself: for an alias
+that needs TLS 1.3 it checks the versions the ClientHello offered, read from CPython's TLS message
+hook (``SSLContext._msg_callback``; Python exposes no other view of the ClientHello).
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 import ssl
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from openfront.cache.policy import Distribution
 from openfront.config.edge import CertificateConfig, TlsConfig
+from openfront.edge.clienthello import TLS1_3, offered_versions
 from openfront.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -37,6 +47,15 @@ def pick(name: str | None, names_table: Sequence[Sequence[str]]) -> int:
             if any(n.lower() == wildcard for n in names):
                 return index
     return 0
+
+
+def policy_minimum(policy: str) -> ssl.TLSVersion:
+    """The oldest TLS version accepted under a CloudFront security policy.
+
+    TLS 1.3 for `TLSv1.3_2025`; TLS 1.2 for the others, as OpenFront never speaks older TLS
+    (CloudFront's `TLSv1.1_2016` and older also admit TLS 1.0/1.1, SSLv3 even SSLv3).
+    """
+    return ssl.TLSVersion.TLSv1_3 if policy.startswith("TLSv1.3") else ssl.TLSVersion.TLSv1_2
 
 
 def _refuse_password() -> bytes:
@@ -74,12 +93,39 @@ class _Loaded:
     stamp: Stamp  # of the files last tried, loaded or not, so a bad file warns once
 
 
-class CertStore:
-    """Certificates of a TlsConfig, one SSLContext each; `server_context()` picks one by SNI."""
+_TlsConn = ssl.SSLObject | ssl.SSLSocket
+_HANDSHAKE, _CLIENT_HELLO = 22, 1
 
-    def __init__(self, config: TlsConfig) -> None:
+
+class CertStore:
+    """Certificates of a TlsConfig, one SSLContext each; `server_context()` picks one by SNI.
+
+    `distributions` give per-alias minimum versions above the listener's `min_protocol`.
+    """
+
+    def __init__(self, config: TlsConfig, distributions: Sequence[Distribution] = ()) -> None:
         self._min_protocol = config.min_protocol
         self._names = tuple(tuple(c.names) for c in config.certificates)
+        floor = _VERSIONS[config.min_protocol]
+        enabled = [d for d in distributions if d.enabled]
+        minimums = {
+            alias.lower(): policy_minimum(d.minimum_protocol_version)
+            for d in enabled
+            for alias in d.aliases
+        }
+        # Aliases (exact or `*.` wildcard) whose distribution needs TLS 1.3 when the listener
+        # would take TLS 1.2; with one distribution every name is its (as requests are routed).
+        self._tls13 = {a: v > floor for a, v in minimums.items()}
+        self._tls13_default = (
+            len(enabled) == 1 and policy_minimum(enabled[0].minimum_protocol_version) > floor
+        )
+        self._strict = self._tls13_default or any(self._tls13.values())
+        if self._strict and not hasattr(ssl.SSLContext, "_msg_callback"):
+            raise ConfigError(
+                "this Python cannot enforce a TLSv1.3_2025 MinimumProtocolVersion per "
+                "distribution; set edge.tls.min_protocol: TLSv1.3 instead"
+            )
+        self._offers_tls13: weakref.WeakKeyDictionary[_TlsConn, bool] = weakref.WeakKeyDictionary()
         self._certs: list[_Loaded] = []
         for cert in config.certificates:
             try:
@@ -99,12 +145,44 @@ class CertStore:
         # with no name too) and always switches to a loaded one, so reloads are never missed.
         ctx = _base_context(self._min_protocol)
         ctx.sni_callback = self._on_sni
+        if self._strict:
+            # Only until the SNI callback: switching contexts there drops the hook, so records
+            # after the handshake do not pay for it.
+            setattr(ctx, "_msg_callback", self._on_message)  # noqa: B010 (not in typeshed)
         return ctx
 
-    def _on_sni(self, conn: ssl.SSLObject | ssl.SSLSocket, name: str | None, _: object) -> None:
+    def needs_tls13(self, name: str | None) -> bool:
+        """Whether handshakes for this SNI name must be TLS 1.3 (beyond the listener's floor)."""
+        if name:
+            name = name.rstrip(".").lower()
+            found = self._tls13.get(name)
+            if found is None:
+                _, dot, parent = name.partition(".")
+                found = self._tls13.get("*." + parent) if dot and parent else None
+            if found is not None:
+                return found
+        return self._tls13_default
+
+    def _on_message(
+        self,
+        conn: _TlsConn,
+        direction: str,
+        _v: object,
+        content_type: int,
+        msg_type: int,
+        data: bytes,
+    ) -> None:
+        if direction == "read" and content_type == _HANDSHAKE and msg_type == _CLIENT_HELLO:
+            self._offers_tls13[conn] = TLS1_3 in offered_versions(data)
+
+    def _on_sni(self, conn: _TlsConn, name: str | None, _: object) -> int | None:
         # Always switch, also for the first certificate: the listening context's copy of it
         # would be stale after a reload.
         conn.context = self.context_for(name)
+        if self._strict and self.needs_tls13(name) and not self._offers_tls13.get(conn, False):
+            # The viewer cannot do TLS 1.3, so OpenSSL picked 1.2: refused as CloudFront does.
+            return ssl.ALERT_DESCRIPTION_PROTOCOL_VERSION
+        return None
 
     def reload_if_changed(self) -> bool:
         """Reload certificates whose files changed (a bad file keeps the old one); True if any."""

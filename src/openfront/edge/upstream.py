@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from openfront.cache.forward import origin_cookies, origin_query, origin_request_headers
 from openfront.cache.policy import Behavior, Distribution, Origin
+from openfront.edge.origin import for_viewer
 from openfront.edge.request import Request
 from openfront.errors import OriginError
 
@@ -38,16 +39,21 @@ async def send(
     cacheable: bool,
     extra: Sequence[tuple[str, str]] = (),
     body: AsyncIterator[bytes] | None = None,
+    scheme: str = "http",
 ) -> tuple[OriginResponse, Origin]:
-    """Send ``req`` to the behavior's origin, failing over inside an origin group."""
+    """Send ``req`` to the behavior's origin, failing over inside an origin group.
+
+    ``scheme`` is the viewer's: match-viewer origins are reached with the same one.
+    """
     members, failover_statuses = _members(dist, beh)
     query = origin_query(req.query, beh)
     path_and_query = req.path + ("?" + query if query else "")
     cookies = origin_cookies(req.header("cookie"), beh)
     can_fail_over = method in _FAILOVER_METHODS and body is None
     last_error: OriginError | None = None
-    for i, origin in enumerate(members):
+    for i, member in enumerate(members):
         last = i == len(members) - 1
+        origin = for_viewer(member, scheme)
         headers = origin_request_headers(
             req.headers,
             behavior=beh,
@@ -69,7 +75,6 @@ async def send(
                 headers,
                 body,
                 body_length=req.content_length if body is not None and not req.chunked else None,
-                scheme="https" if origin.protocol == "https-only" else "http",
             )
         except OriginError as e:
             last_error = e
@@ -79,6 +84,6 @@ async def send(
         if not last and can_fail_over and resp.status in failover_statuses:
             resp.close()
             continue
-        return resp, origin
+        return resp, member
     assert last_error is not None
     raise last_error

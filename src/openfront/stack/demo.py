@@ -1,8 +1,9 @@
-"""What `openfront up` runs for now: the demo origin and one edge in front of it.
+"""What `openfront up` runs for now: the demo origin, one edge in front of it, and one object
+store per storage region.
 
 All state lives under the data dir: origin/ (the sample site), edge.yaml (generated on every
-run), admin-token, cache/, logs/ (access logs), run/ (ready files and each child's output) and
-stack.json.
+run), admin-token, cache/, logs/ (access logs), run/ (ready files and each child's output),
+regions/<name>/ (each store's data, logs and credentials) and stack.json.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from rich.console import Console
@@ -30,6 +31,10 @@ from openfront.stack.demo_secure import DemoSecrets, ensure_secrets
 from openfront.stack.demo_site import ensure_admin_token, prepare_site
 from openfront.stack.stackfile import StackFile
 from openfront.stack.supervisor import ServiceSpec, ServiceStartError, Supervisor
+from openfront.storage.welcome import storage_welcome
+
+if TYPE_CHECKING:
+    from openfront.storage.stack_regions import StackRegions
 
 DEMO_PORTS = {"origin": 8000, "edge": 8080, "https": 8443, "admin": 9090}
 DISTRIBUTION_ID = "EDEMOSTACK"
@@ -44,6 +49,8 @@ class DemoOptions:
     data_dir: Path
     host: str = "127.0.0.1"
     free_ports: bool = False  # every service on a free port instead of DEMO_PORTS
+    storage: bool = True  # run the storage regions too
+    storage_config: Path | None = None  # regions from this file instead of the demo's two
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +84,10 @@ class DemoLayout:
     @property
     def stack_file(self) -> Path:
         return self.data_dir / "stack.json"
+
+    @property
+    def regions(self) -> Path:
+        return self.data_dir / "regions"
 
 
 def pick_ports(host: str, *, free: bool, warn: Callable[[str], None]) -> dict[str, int]:
@@ -244,20 +255,42 @@ class DemoStack:
         self.stack.remove(name)
         self._warn(f"{name}: {message}")
 
+    def _regions(self, layout: DemoLayout, ports: dict[str, int]) -> StackRegions | None:
+        if not self.options.storage:
+            return None
+        from openfront.storage.stack_regions import StackRegions, storage_config
+
+        config = storage_config(self.options.storage_config, self.options.host, ports["edge"])
+        regions = StackRegions(config, layout.regions)
+        regions.prepare(os.environ, free_ports=self.options.free_ports)
+        return regions
+
+    async def _external_regions(self, regions: StackRegions | None) -> None:
+        assert self.stack is not None
+        if regions is None or not regions.external:
+            return
+        for region in await asyncio.to_thread(regions.configure_external, self._warn):
+            info = region.info()
+            self.names.append(region.service)
+            self.stack.set(region.service, url=str(info.pop("url")), pid=None, **info)
+
     async def run(self) -> int:
         layout, ports = prepare(self.options, self._warn)
         self.stack = StackFile(layout.stack_file)
+        regions = self._regions(layout, ports)
         supervisor = Supervisor(layout.run, on_ready=self._ready, on_down=self._down)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        services = specs(layout, self.options.host, ports)
+        if regions is not None:
+            services = regions.specs(layout.run, os.environ, self._warn) + services
         try:
-            started = await self._start_all(
-                supervisor, specs(layout, self.options.host, ports), stop
-            )
+            await self._external_regions(regions)
+            started = await self._start_all(supervisor, services, stop)
             if started:
-                print_welcome(self.console, layout, supervisor)
+                print_welcome(self.console, layout, supervisor, self.stack.services())
                 await stop.wait()
             return 0 if started else 1
         finally:
@@ -307,7 +340,12 @@ def _shell_path(path: Path) -> str:
     return str(path)
 
 
-def print_welcome(console: Console, layout: DemoLayout, supervisor: Supervisor) -> None:
+def print_welcome(
+    console: Console,
+    layout: DemoLayout,
+    supervisor: Supervisor,
+    services: dict[str, Any] | None = None,
+) -> None:
     edge, origin = supervisor.ready_info("edge"), supervisor.ready_info("origin")
     url, admin = str(edge["url"]), str(edge.get("admin_url", ""))
     table = Table(title="OpenFront demo stack", title_justify="left")
@@ -318,6 +356,9 @@ def print_welcome(console: Console, layout: DemoLayout, supervisor: Supervisor) 
         table.add_row("edge (HTTPS)", str(edge["https_url"]), str(supervisor.pid("edge")))
     table.add_row("edge admin", admin, str(supervisor.pid("edge")))
     table.add_row("origin", str(origin["url"]), str(supervisor.pid("origin")))
+    storage = storage_welcome(services or {}, _shell_path(layout.data_dir), openfront_command())
+    for row in storage.rows:
+        table.add_row(*row)
     console.print(table)
     token = _shell_path(layout.admin_token)
     tries = [
@@ -334,6 +375,7 @@ def print_welcome(console: Console, layout: DemoLayout, supervisor: Supervisor) 
         ),
         ("Metrics (Prometheus)", f"curl {admin}/metrics"),
         *_secure_tries(layout, url, str(edge.get("https_url", ""))),
+        *storage.tries,
     ]
     console.print("Try:")
     for label, command in tries:
@@ -341,6 +383,8 @@ def print_welcome(console: Console, layout: DemoLayout, supervisor: Supervisor) 
         console.print(Text(f"  {command}", style="bold"))
     stack, run = _shell_path(layout.stack_file), _shell_path(layout.run)
     console.print(f"Services are listed in {stack}; their output is in {run}/.")
+    for line in storage.notes:
+        console.print(line)
     console.print("Press Ctrl-C to stop.")
 
 

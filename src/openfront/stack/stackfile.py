@@ -1,8 +1,9 @@
 """`stack.json`: where scripts and tests find every running service of a stack.
 
-Shape: {"services": {"<name>": {"url": "...", "pid": N, ...extra}}}. Every update is a
-read-modify-write under an advisory lock, written to a temp file and renamed over the old one, so
-a reader always sees a whole document and services added by other processes are kept.
+Shape: {"services": {"<name>": {"url": "...", "pid": N, ...extra}}}; no pid for a service the
+stack lists but does not run. Every update is a read-modify-write under an advisory lock, written
+to a temp file and renamed over the old one, so a reader always sees a whole document and
+services added by other processes are kept.
 """
 
 from __future__ import annotations
@@ -52,9 +53,11 @@ class StackFile:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def set(self, name: str, *, url: str, pid: int, **extra: Any) -> None:
+    def set(self, name: str, *, url: str, pid: int | None, **extra: Any) -> None:
+        """`pid` None: a service this stack lists but does not run (an external S3 store)."""
+        entry = {"url": url, **({} if pid is None else {"pid": pid}), **extra}
         with self._locked() as data:
-            data["services"][name] = {"url": url, "pid": pid, **extra}
+            data["services"][name] = entry
 
     def remove(self, name: str) -> None:
         with self._locked() as data:

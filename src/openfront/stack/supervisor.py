@@ -1,9 +1,10 @@
 """Run `python -m openfront <command>` children: ready handshake, restart with back-off, stop.
 
 Each child gets `--ready-file F` and writes JSON there (atomically) once it serves; the supervisor
-polls that file every 50 ms, bounded by a deadline, and gives up early if the child exits. A child
-that exits while the stack runs is restarted after a growing delay. Children run in their own
-session, so a terminal's Ctrl-C reaches only the supervisor, which then stops them in reverse
+polls that file every 50 ms, bounded by a deadline, and gives up early if the child exits. A
+foreign program (a spec with `command`) cannot write that file: its `probe` is polled instead.
+A child that exits while the stack runs is restarted after a growing delay. Children run in their
+own session, so a terminal's Ctrl-C reaches only the supervisor, which then stops them in reverse
 order: SIGTERM to the child's process group, SIGKILL after a grace period.
 """
 
@@ -17,7 +18,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,8 @@ LOG_TAIL_BYTES = 4000
 
 ReadyCallback = Callable[[str, dict[str, Any]], None]
 DownCallback = Callable[[str, str], None]
+# Called every READY_POLL until it returns the ready info; raises ServiceStartError to give up.
+ReadyProbe = Callable[[], Awaitable[dict[str, Any] | None]]
 
 
 class ServiceStartError(OpenFrontError):
@@ -42,6 +45,11 @@ class ServiceSpec:
     args: tuple[str, ...]  # after `python -m openfront`; `--ready-file` is appended
     log_path: Path  # the child's stdout and stderr are appended here
     ready_timeout: float = 30.0
+    command: tuple[str, ...] | None = None  # run this instead of `python -m openfront args`
+    env: Mapping[str, str] | None = None  # the child's whole environment; None = inherit
+    probe: ReadyProbe | None = None  # readiness for a `command`, which writes no ready file
+    grace: float | None = None  # seconds from SIGTERM to SIGKILL; None = the supervisor's
+    stop_together: bool = False  # stopped at the same time as adjacent services marked so too
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,20 +115,34 @@ class Supervisor:
         return child.ready
 
     async def stop(self) -> None:
-        """Stop every service, the last started first."""
+        """Stop every service, the last started first; adjacent `stop_together` ones at once."""
         self._stopping = True
         for task in self._monitors.values():
             task.cancel()
         await asyncio.gather(*self._monitors.values(), return_exceptions=True)
         for process in list(self._spawning.values()):
             await terminate(process, self.grace)
-        for name in reversed(self._order):
-            child = self._children.get(name)
-            if child is not None:
-                await terminate(child.process, self.grace)
-            self._ready_file(name).unlink(missing_ok=True)
+        for names in self._stop_batches():
+            children = [self._children[n] for n in names if n in self._children]
+            await asyncio.gather(*(terminate(c.process, self._grace(c.spec)) for c in children))
+            for name in names:
+                self._ready_file(name).unlink(missing_ok=True)
         self._order.clear()
         self._children.clear()
+
+    def _stop_batches(self) -> list[list[str]]:
+        """Reverse start order; a run of adjacent `stop_together` services is one batch."""
+        batches: list[list[str]] = []
+        previous = False
+        for name in reversed(self._order):
+            child = self._children.get(name)
+            together = child is not None and child.spec.stop_together
+            if together and previous:
+                batches[-1].append(name)
+            else:
+                batches.append([name])
+            previous = together
+        return batches
 
     async def _launch(self, spec: ServiceSpec) -> _Child:
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -131,7 +153,7 @@ class Supervisor:
         try:
             ready = await _wait_ready(process, ready_file, spec)
         except BaseException:
-            await terminate(process, self.grace)
+            await terminate(process, self._grace(spec))
             raise
         finally:
             self._spawning.pop(spec.name, None)
@@ -139,6 +161,9 @@ class Supervisor:
 
     def _ready_file(self, name: str) -> Path:
         return self.run_dir / f"{name}.ready.json"
+
+    def _grace(self, spec: ServiceSpec) -> float:
+        return self.grace if spec.grace is None else spec.grace
 
     async def _monitor(self, spec: ServiceSpec) -> None:
         delay: float | None = None
@@ -174,6 +199,8 @@ class Supervisor:
 
 async def _spawn(spec: ServiceSpec, ready_file: Path) -> asyncio.subprocess.Process:
     argv = [sys.executable, "-m", "openfront", *spec.args, "--ready-file", str(ready_file)]
+    if spec.command is not None:
+        argv = list(spec.command)  # a foreign program: no `--ready-file`, its probe says when
     spec.log_path.parent.mkdir(parents=True, exist_ok=True)
     log = await asyncio.to_thread(spec.log_path.open, "ab")
     try:
@@ -183,6 +210,7 @@ async def _spawn(spec: ServiceSpec, ready_file: Path) -> asyncio.subprocess.Proc
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            env=None if spec.env is None else dict(spec.env),
         )
     finally:
         log.close()
@@ -195,7 +223,7 @@ async def _wait_ready(
     exited = create_task(process.wait(), name=f"wait-{spec.name}")
     try:
         while True:
-            ready = _read_ready(ready_file)
+            ready = await spec.probe() if spec.probe is not None else _read_ready(ready_file)
             if ready is not None:
                 return ready
             if exited.done():

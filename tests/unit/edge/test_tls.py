@@ -10,9 +10,13 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from openfront.cache.policy import Behavior, Distribution
 from openfront.cli._certgen import issue_certificate, load_or_create_ca
 from openfront.config.edge import CertificateConfig, TlsConfig
+from openfront.edge.clienthello import TLS1_2, TLS1_3, offered_versions
 from openfront.edge.tls import CertStore, pick
 from openfront.errors import ConfigError
 
@@ -251,3 +255,82 @@ def test_an_encrypted_key_is_refused_not_prompted_for(tmp_path: Path) -> None:
 def test_tls_config_refuses_bad_input(bad: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         TlsConfig.model_validate(bad)
+
+
+# -- per-distribution minimum versions -------------------------------------------------------------
+
+
+def _hello(versions: list[int] | None, *, extensions: bytes = b"") -> bytes:
+    """A ClientHello handshake message offering `versions` (None: no supported_versions)."""
+    ext = extensions
+    if versions is not None:
+        listed = b"".join(v.to_bytes(2, "big") for v in versions)
+        ext += b"\x00\x2b" + (len(listed) + 1).to_bytes(2, "big") + bytes([len(listed)]) + listed
+    body = b"\x03\x03" + b"r" * 32 + b"\x00" + b"\x00\x02\x13\x01" + b"\x01\x00"
+    body += len(ext).to_bytes(2, "big") + ext
+    return b"\x01" + len(body).to_bytes(3, "big") + body
+
+
+SNI_EXT = b"\x00\x00\x00\x0b\x00\x09\x00\x00\x06a.test"
+
+
+@pytest.mark.parametrize(
+    ("message", "offered"),
+    [
+        (_hello([0x0A0A, TLS1_3, TLS1_2]), {0x0A0A, TLS1_3, TLS1_2}),  # GREASE is just listed
+        (_hello([TLS1_2], extensions=SNI_EXT), {TLS1_2}),
+        (_hello(None, extensions=SNI_EXT), {TLS1_2}),  # no supported_versions: legacy_version
+        (_hello(None)[:-2], {TLS1_2}),  # no extensions block at all
+        (_hello([TLS1_3])[:-3], set()),  # cut short
+        (b"\x02" + _hello([TLS1_3])[1:], set()),  # a ServerHello
+        (b"", set()),
+    ],
+)
+def test_offered_versions(message: bytes, offered: set[int]) -> None:
+    assert offered_versions(message) == offered
+
+
+@given(st.binary(max_size=300))
+def test_offered_versions_never_raises(data: bytes) -> None:
+    offered_versions(b"\x01" + data)
+
+
+def _dist(dist_id: str, aliases: tuple[str, ...], policy: str) -> Distribution:
+    return Distribution(
+        dist_id, aliases, {}, {}, (), Behavior("*", "o"), minimum_protocol_version=policy
+    )
+
+
+def test_needs_tls13_per_alias(tmp_path: Path) -> None:
+    certs = _certs(tmp_path, [["cdn.example.com"]])
+    dists = [
+        _dist("E1", ("strict.example.com", "*.strict.org"), "TLSv1.3_2025"),
+        _dist("E2", ("lax.example.com",), "TLSv1.2_2021"),
+        _dist("E3", ("old.example.com",), "SSLv3"),
+    ]
+    store = CertStore(_tls(certs), dists)
+    assert [store.needs_tls13(n) for n in ("STRICT.example.com.", "a.strict.org")] == [True] * 2
+    names = ("lax.example.com", "old.example.com", "a.b.strict.org", "other.net", None)
+    assert [store.needs_tls13(n) for n in names] == [False] * 5
+    # A listener already at TLS 1.3 needs no more; one distribution owns every name.
+    assert not CertStore(_tls(certs, "TLSv1.3"), dists).needs_tls13("strict.example.com")
+    only = CertStore(_tls(certs), dists[:1])
+    assert only.needs_tls13("anything.net") and only.needs_tls13(None)
+
+
+async def test_a_tls13_alias_refuses_tls12_in_the_handshake(
+    tmp_path: Path, serve: list[asyncio.Server]
+) -> None:
+    certs = _certs(tmp_path, [["*.example.com"]])
+    dists = [
+        _dist("E1", ("strict.example.com",), "TLSv1.3_2025"),
+        _dist("E2", ("lax.example.com",), "TLSv1.2_2019"),
+    ]
+    port = await _listen(serve, CertStore(_tls(certs), dists))
+    ca = tmp_path / "ca.pem"
+    old = ssl.create_default_context(cafile=ca)
+    old.maximum_version = ssl.TLSVersion.TLSv1_2
+    with pytest.raises((ssl.SSLError, ConnectionError)):
+        await _handshake(port, ca, "strict.example.com", old)
+    assert (await _handshake(port, ca, "lax.example.com", old))[0] == ["*.example.com"]
+    assert (await _handshake(port, ca, "strict.example.com"))[0] == ["*.example.com"]

@@ -1,0 +1,82 @@
+"""Running the bundled ffmpeg: argument lists in, exit status and the end of stderr out."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from openfront.media.errors import TranscodeFailed
+
+STDERR_TAIL = 40  # lines kept; a broken input can make ffmpeg print one error per frame
+_CHUNK = 65536
+_MAX_LINE = 8192  # longer lines are cut, never buffered without bound
+
+
+@functools.cache
+def ffmpeg_exe() -> str:
+    """imageio-ffmpeg's static build (or $IMAGEIO_FFMPEG_EXE); no system ffmpeg needed."""
+    import imageio_ffmpeg  # type: ignore[import-untyped]  # no stubs, no py.typed
+
+    return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    returncode: int
+    stderr: str  # its last lines
+
+
+async def run_ffmpeg(
+    args: Sequence[str],
+    *,
+    cwd: Path | None = None,
+    on_line: Callable[[str], None] | None = None,
+    tail_lines: int = STDERR_TAIL,
+) -> Finished:
+    """Run ffmpeg to completion. Cancelling (or a timeout around this) kills it and waits."""
+    try:
+        process = await asyncio.create_subprocess_exec(
+            ffmpeg_exe(),
+            *args,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE if on_line else asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+            cwd=cwd,
+            # Its own session: a terminal's Ctrl-C reaches us, and we decide what ffmpeg gets.
+            start_new_session=True,
+            env={**os.environ, "AV_LOG_FORCE_NOCOLOR": "1"},
+        )
+    except (OSError, RuntimeError) as exc:  # imageio-ffmpeg raises RuntimeError when it has none
+        raise TranscodeFailed(f"cannot run ffmpeg: {exc}") from exc
+    tail: deque[str] = deque(maxlen=tail_lines)
+    try:
+        assert process.stderr is not None
+        readers = [_read_lines(process.stderr, tail.append)]
+        if on_line is not None:
+            assert process.stdout is not None
+            readers.append(_read_lines(process.stdout, on_line))
+        await asyncio.gather(*readers)
+        returncode = await process.wait()
+    finally:
+        if process.returncode is None:
+            process.kill()
+        # Reads what is left so the pipes reach EOF and the transport closes with the process.
+        await process.communicate()
+    return Finished(returncode, "\n".join(tail))
+
+
+async def _read_lines(stream: asyncio.StreamReader, on_line: Callable[[str], None]) -> None:
+    pending = b""
+    while chunk := await stream.read(_CHUNK):
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            on_line(line[:_MAX_LINE].decode("utf-8", "replace").rstrip("\r"))
+        pending = pending[-_MAX_LINE:]
+    if pending:
+        on_line(pending.decode("utf-8", "replace"))

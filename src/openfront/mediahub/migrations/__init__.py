@@ -1,0 +1,1 @@
+"""Alembic migrations of MediaHub's tables, run by Database.migrate() on start."""

@@ -1,0 +1,77 @@
+"""The storage part of `openfront up`: one managed store per region, external regions configured
+once, their services and stack.json entries, and the lines of the welcome text."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from openfront.config.storage import StorageConfig, default_storage, load_storage
+from openfront.errors import StorageError
+from openfront.stack.supervisor import ServiceSpec
+from openfront.storage.ports import SEARCH_START, random_search_start
+from openfront.storage.region import (
+    ExternalRegion,
+    ManagedRegion,
+    prepare_external,
+    prepare_managed,
+)
+from openfront.storage.service import region_spec
+
+Say = Callable[[str], None]
+
+
+def app_origins(host: str, edge_port: int) -> list[str]:
+    """Origins of pages served by the demo edge: the browser origins the buckets' CORS allow."""
+    hosts = ["localhost", "127.0.0.1"]
+    if host not in hosts and host not in ("0.0.0.0", "::"):
+        hosts.append(f"[{host}]" if ":" in host else host)
+    return [f"http://{h}:{edge_port}" for h in hosts]
+
+
+def storage_config(path: Path | None, host: str, edge_port: int) -> StorageConfig:
+    return load_storage(path) if path is not None else default_storage(app_origins(host, edge_port))
+
+
+@dataclass
+class StackRegions:
+    config: StorageConfig
+    regions_dir: Path
+    managed: list[ManagedRegion] = field(default_factory=list)
+    external: list[ExternalRegion] = field(default_factory=list)
+
+    def prepare(self, environ: Mapping[str, str], *, free_ports: bool) -> None:
+        """Ports, credentials and folders of every managed region; credentials of external ones.
+        Raises StorageError or ConfigError."""
+        taken: list[int] = []
+        for region in self.config.regions:
+            if not region.managed:
+                self.external.append(prepare_external(region, environ))
+                continue
+            start = random_search_start() if free_ports else SEARCH_START
+            managed = prepare_managed(region, self.regions_dir, taken=taken, search_start=start)
+            taken += managed.ports.all()
+            self.managed.append(managed)
+
+    def configure_external(self, warn: Say) -> list[ExternalRegion]:
+        """Apply bucket config on external stores; returns those that answered."""
+        reached = []
+        for region in self.external:
+            try:
+                notes = region.provision()
+            except StorageError as exc:
+                warn(f"{exc}; left out of this run")
+                continue
+            for note in notes:
+                warn(f"{region.service}: {note}")
+            reached.append(region)
+        return reached
+
+    def specs(
+        self, run_dir: Path, environ: Mapping[str, str], on_note: Say | None
+    ) -> list[ServiceSpec]:
+        return [
+            region_spec(region, run_dir / f"{region.service}.log", environ, on_note)
+            for region in self.managed
+        ]

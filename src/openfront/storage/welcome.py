@@ -1,0 +1,51 @@
+"""What `openfront up` prints about the storage regions, from their stack.json entries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class StorageWelcome:
+    rows: list[tuple[str, str, str]] = field(default_factory=list)  # service, URL, pid
+    tries: list[tuple[str, str]] = field(default_factory=list)  # comment, command
+    notes: list[str] = field(default_factory=list)
+
+
+def storage_welcome(services: Mapping[str, Any], data: str, openfront: str) -> StorageWelcome:
+    regions = [services[name] for name in sorted(services) if "region" in services[name]]
+    if not regions:
+        return StorageWelcome()
+    welcome = StorageWelcome()
+    for info in regions:
+        label = f"S3 {info['region']}"
+        if info.get("display_name"):
+            label += f" ({info['display_name']})"
+        pid = info.get("pid")
+        welcome.rows.append((label, str(info["url"]), "external" if pid is None else str(pid)))
+    first = regions[0]
+    region, buckets = first["region"], first.get("buckets") or []
+    if buckets:
+        s3 = f"{openfront} s3"
+        where = f"--data {data} --region {region}"
+        key = "public/index.html"
+        welcome.tries += [
+            ("Buckets of a storage region", f"{s3} ls {where}"),
+            (
+                "Upload to the public/ prefix, read it without credentials",
+                f"{s3} cp {where} {data}/origin/index.html s3://{buckets[0]}/{key} && "
+                f"curl -i {first['url']}/{buckets[0]}/{key}",
+            ),
+            (
+                "A presigned download URL (valid 1 hour)",
+                f"{s3} presign {where} s3://{buckets[0]}/{key}",
+            ),
+        ]
+    for info in regions:
+        if info.get("credentials_file") and info.get("managed"):
+            welcome.notes.append(
+                f"S3 credentials of {info['region']} are in {info['credentials_file']} (mode 0600)."
+            )
+    return welcome
