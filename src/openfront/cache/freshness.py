@@ -14,6 +14,8 @@ HEURISTIC_STATUSES = frozenset({200, 203, 204, 206, 300, 301, 308, 404, 405, 410
 ERRORS_ALWAYS_CACHED = frozenset({404, 414, 500, 501, 502, 503, 504})
 # ... and errors it caches only when the origin sends max-age or s-maxage.
 ERRORS_CACHED_IF_EXPLICIT = frozenset({400, 403, 405, 412, 415})
+# The only errors a restrictive Cache-Control (no-store, no-cache, private) keeps out.
+ERRORS_RESTRICTABLE = frozenset({404, 410, 414, 501})
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,15 +85,19 @@ def _explicit_lifetime(
 
 
 def _error_ttl(
-    status: int, cc: CacheControl, error_caching_min_ttl: int, max_ttl: int
+    status: int,
+    cc: CacheControl,
+    error_caching_min_ttl: int,
+    max_ttl: int,
+    lifetime: tuple[float, str] | None,
 ) -> TtlDecision:
-    """Guide §1.9: ttl = max(ErrorCachingMinTTL, origin s-maxage or max-age); the origin's value
-    is capped by the behavior's MaxTTL, as for any object."""
-    if cc.no_store or cc.no_cache or cc.private:
+    """Guide §1.9: ttl = max(ErrorCachingMinTTL, the origin's s-maxage, max-age or Expires); the
+    origin's value is capped by the behavior's MaxTTL, as for any object. no-store, no-cache and
+    private keep only 404, 410, 414 and 501 out of the cache; CloudFront ignores them on other
+    errors (custom-error-pages-expiration)."""
+    if (cc.no_store or cc.no_cache or cc.private) and status in ERRORS_RESTRICTABLE:
         return TtlDecision(False, 0.0, f"error {status} with no-store/no-cache/private")
-    explicit = cc.s_maxage if cc.s_maxage is not None else cc.max_age
-    if explicit is not None:
-        explicit = min(explicit, max_ttl)
+    explicit = None if lifetime is None else min(lifetime[0], max_ttl)
     if status in ERRORS_ALWAYS_CACHED:
         return _decision(max(error_caching_min_ttl, explicit or 0), f"error {status}")
     if status in ERRORS_CACHED_IF_EXPLICIT and explicit is not None:
@@ -125,7 +131,8 @@ def compute_ttl(
     if status < 200 or status == 304:
         return TtlDecision(False, 0.0, f"status {status} is not storable")
     if status >= 400:
-        return _error_ttl(status, cc, error_caching_min_ttl, ttl.max_ttl)
+        lifetime = _explicit_lifetime(cc, expires, date, response_time)
+        return _error_ttl(status, cc, error_caching_min_ttl, ttl.max_ttl, lifetime)
     if cc.no_cache or cc.no_store or cc.private:
         # CloudFront keeps such responses for MinTTL when it is set (guide §1.2).
         return _decision(ttl.min_ttl, "no-cache/no-store/private, MinTTL")

@@ -177,7 +177,8 @@ def _declared(
 ) -> set[str]:
     refs = set(managed)
     for i, (pid, name) in enumerate(declared):
-        for ref in reference_names(pid, name):
+        # A set: a policy whose Id is its own Name refers to itself, not to a second policy.
+        for ref in dict.fromkeys(reference_names(pid, name)):
             if ref in refs:
                 field = "Id" if ref == pid else "Name"
                 out.append(((key, i, field), f"PolicyAlreadyExists: {ref!r} is already used"))

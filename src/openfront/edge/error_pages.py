@@ -222,6 +222,7 @@ async def _send_direct(
                 via=edge.identity.via,
                 accept_encoding=None,
                 cacheable=False,
+                scheme=out.conn.scheme,
             )
         except OriginError as e:
             edge.origin_failed(out, e)

@@ -255,10 +255,14 @@ def test_ttl_by_status(status: int, cc: str | None, store: bool, ttl: float) -> 
         (404, "max-age=20", 0, True, 20),
         # DefaultTTL and Expires do not apply to errors.
         (404, "public", 10, True, 10),
-        # A restrictive Cache-Control keeps the error out of the cache.
+        # A restrictive Cache-Control keeps 404, 410, 414 and 501 out of the cache ...
         (404, "no-store", 10, False, 0),
-        (500, "no-cache", 10, False, 0),
-        (503, "private, max-age=60", 10, False, 0),
+        (414, "private", 10, False, 0),
+        (501, "no-cache, max-age=60", 10, False, 0),
+        # ... and is ignored on other errors.
+        (500, "no-cache", 10, True, 10),
+        (503, "private, max-age=60", 10, True, 60),
+        (403, "no-store, max-age=60", 10, True, 60),
         # Cached only with max-age or s-maxage.
         *[(s, None, 10, False, 0) for s in (400, 403, 405, 412, 415)],
         *[(s, "max-age=60", 10, True, 60) for s in (400, 403, 405, 412, 415)],
@@ -284,9 +288,11 @@ def test_error_caching(
     assert (decision.store, decision.ttl) == (store, ttl)
 
 
-def test_error_ttl_ignores_min_ttl_and_expires() -> None:
-    decision = ttl_for(None, MIN60, status=404, expires=format_http_date(T0 + 5000), date=T0)
-    assert decision == TtlDecision(True, 10.0, decision.reason)
+def test_error_ttl_ignores_min_ttl_but_counts_expires() -> None:
+    decision = ttl_for(None, MIN60, status=404, expires=format_http_date(T0 + 3000), date=T0)
+    assert decision == TtlDecision(True, 3000.0, decision.reason)
+    short = ttl_for(None, MIN60, status=404, expires=format_http_date(T0 + 3), date=T0)
+    assert short == TtlDecision(True, 10.0, short.reason)
 
 
 @given(

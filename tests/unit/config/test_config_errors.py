@@ -361,6 +361,14 @@ def test_base_is_valid() -> None:
     assert cfg.distributions[0].id == "E1"
 
 
+def test_a_policy_may_use_its_name_as_its_id() -> None:
+    d = base()
+    d["CachePolicies"][0]["Id"] = "Mine"
+    dc(d)["DefaultCacheBehavior"]["CachePolicyId"] = "Mine"
+    cfg = parse_config(d, "edge.yaml")
+    assert cfg.cache_policies[0].id == "Mine"
+
+
 def test_every_problem_gets_its_own_line() -> None:
     data = base()
     dc(data)["Origins"][0].update(ConnectionAttempts=0, Bogus=1)
