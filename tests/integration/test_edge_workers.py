@@ -72,7 +72,10 @@ async def test_prefork_workers_share_port_disk_and_invalidation(tmp_path, origin
         assert first.x_cache == "Miss from cloudfront"
         # The worker that fetched it commits to the shared disk tier just after answering.
         cache = tmp_path / "cache"
-        await eventually(lambda: any(cache.rglob("*.meta")), 30)
+        # A temp meta (`.tmp.<pid>.<hex>.meta`) is not published yet: wait for the renamed one.
+        await eventually(
+            lambda: any(not p.name.startswith(".tmp.") for p in cache.rglob("*.meta")), 30
+        )
         # Fresh connections spread over both workers (each has its own request-id prefix).
         results = [first] + [await request(port, path="/w.txt") for _ in range(39)]
         prefixes = {(r.h("x-amz-cf-id") or "")[:40] for r in results}
