@@ -131,8 +131,8 @@ def compute_ttl(
     if status < 200 or status == 304:
         return TtlDecision(False, 0.0, f"status {status} is not storable")
     if status >= 400:
-        lifetime = _explicit_lifetime(cc, expires, date, response_time)
-        return _error_ttl(status, cc, error_caching_min_ttl, ttl.max_ttl, lifetime)
+        declared = _explicit_lifetime(cc, expires, date, response_time)
+        return _error_ttl(status, cc, error_caching_min_ttl, ttl.max_ttl, declared)
     if cc.no_cache or cc.no_store or cc.private:
         # CloudFront keeps such responses for MinTTL when it is set (guide §1.2).
         return _decision(ttl.min_ttl, "no-cache/no-store/private, MinTTL")

@@ -1,8 +1,8 @@
 """The control plane's tables (SQLAlchemy 2 typed ORM). Alembic migrations create them.
 
 Every configuration change is a new ``cf_distribution_versions`` row with its own ETag and a
-global ``seq``; a deletion leaves a tombstone row. Edges (next step) follow that sequence, and
-invalidations by their own ``seq``, to catch up from where they stopped.
+global ``seq``; a deletion leaves a tombstone row. Edges follow that sequence, and
+invalidations by their own ``seq``, to catch up from where they stopped (``fleet_*`` tables).
 """
 
 from __future__ import annotations
@@ -10,17 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import ForeignKey, MetaData, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, MetaData, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from openfront.control.sqltypes import BigId, Json, UtcDateTime
-
-NAMING = {
-    "ix": "ix_%(table_name)s_%(column_0_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from openfront.sql.types import NAMING
 
 
 class Base(DeclarativeBase):
@@ -123,3 +117,34 @@ class AuditRecord(Base):
     parameters: Mapped[dict[str, Any]]
     result: Mapped[str] = mapped_column(String(64))
     http_status: Mapped[int]
+
+
+class FleetHead(Base):
+    """One row, locked by every transaction that adds a version or an invalidation.
+
+    Taking it before the insert makes sequence numbers commit in order on every database, so
+    an edge that read up to ``seq`` N never misses an N-1 committed later.
+    """
+
+    __tablename__ = "fleet_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    changes: Mapped[int] = mapped_column(BigInteger)
+
+
+class FleetEdge(Base):
+    """A registered edge: where it is, when it was last heard of, what it has applied."""
+
+    __tablename__ = "fleet_edges"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pop: Mapped[str] = mapped_column(String(64))
+    region: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(255))
+    principal: Mapped[str] = mapped_column(String(64))
+    registered_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime] = mapped_column(index=True)
+    config_seq: Mapped[int] = mapped_column(BigInteger)
+    invalidation_seq: Mapped[int] = mapped_column(BigInteger)
+    # Distribution id -> {"seq", "message"} of versions this edge refused (failed to compile).
+    errors: Mapped[dict[str, Any]]

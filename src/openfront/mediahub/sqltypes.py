@@ -1,44 +1,5 @@
-"""Column types that behave the same on SQLite, PostgreSQL and MariaDB (shared with migrations)."""
+"""Column types for MediaHub's models and migrations (shared: openfront.sql.types)."""
 
-from __future__ import annotations
+from openfront.sql.types import BigId, Json, UtcDateTime, exact_string
 
-from datetime import UTC, datetime
-from typing import Any
-
-from sqlalchemy import BigInteger, DateTime, Integer, String
-from sqlalchemy.dialects import mysql
-from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator, TypeEngine
-
-# SQLite only auto-increments an INTEGER PRIMARY KEY.
-BigId = BigInteger().with_variant(Integer(), "sqlite")
-
-
-def exact_string(length: int) -> TypeEngine[str]:
-    """VARCHAR compared byte for byte: MariaDB's default collations would make 'a' = 'A' = 'á',
-    so uniqueness would differ from SQLite and PostgreSQL. Names are normalised before storing."""
-    return String(length).with_variant(
-        mysql.VARCHAR(length, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
-    )
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """Aware UTC datetimes in, aware UTC out; stored naive UTC with microseconds everywhere."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        if dialect.name in ("mysql", "mariadb"):
-            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
-        return dialect.type_descriptor(DateTime())
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(UTC).replace(tzinfo=None)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=UTC)
+__all__ = ["BigId", "Json", "UtcDateTime", "exact_string"]
