@@ -63,3 +63,31 @@ async def test_viewer_headers_forwarded_and_forgeries_dropped(origin, make_edge)
     assert seen.get("cloudfront-viewer-country") == "US"
     assert seen.get("cloudfront-is-mobile-viewer") == "true"
     assert "cloudfront-is-desktop-viewer" not in seen  # not forwarded, and the forgery dropped
+
+
+async def test_city_headers_from_a_maxmind_database(origin, make_edge, tmp_path) -> None:
+    from tests.support.geodb import SAO_PAULO_IP, write_city_db
+
+    origin.set("/c", lambda s: Reply(200, [CC], b"city"))
+    dist = dist_config(origin.port)
+    names = [
+        "CloudFront-Viewer-City",
+        "CloudFront-Viewer-Country-Region",
+        "CloudFront-Viewer-Time-Zone",
+    ]
+    dist["DefaultCacheBehavior"]["OriginRequestPolicyConfig"] = {
+        "Name": "viewer-city",
+        "HeadersConfig": {"HeaderBehavior": "whitelist", "Headers": names},
+        "CookiesConfig": {"CookieBehavior": "none"},
+        "QueryStringsConfig": {"QueryStringBehavior": "none"},
+    }
+    db = write_city_db(tmp_path / "city.mmdb")
+    viewer = {"trusted_proxies": ["127.0.0.0/8"], "geoip_database": str(db)}
+    edge = await make_edge(cfg=config(dist, viewer=viewer))
+    r = await request(edge.port, path="/c", headers={"X-Forwarded-For": SAO_PAULO_IP})
+    assert r.status == 200
+    seen = origin.requests[-1].headers
+    assert seen.get("cloudfront-viewer-city") == "S%C3%A3o Paulo"
+    assert seen.get("cloudfront-viewer-country-region") == "SP"
+    assert seen.get("cloudfront-viewer-time-zone") == "America/Sao_Paulo"
+    assert "cloudfront-viewer-country" not in seen  # only what the policy names travels

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from openfront.cache.policy import Behavior, Distribution
 from openfront.edge.request import Request
-from openfront.viewer import device_flags, viewer_headers
+from openfront.viewer import LOCATION_HEADERS, device_flags, viewer_headers
 from openfront.viewer.geo import GeoLookup
 
 # Names that depend on the viewer's address rather than on its request.
@@ -68,8 +68,12 @@ class ViewerInfo:
     def add_headers(self, req: Request, scheme: str, names: frozenset[str]) -> None:
         """Put the CloudFront-* values the behavior uses into the request's header map, so the
         cache key and the origin request policy see them like viewer headers."""
+        location = None
+        if self.geo is not None and not names.isdisjoint(LOCATION_HEADERS):
+            location = self.geo.location(req.client_ip)
         values = viewer_headers(
-            country=self.country(req.client_ip),
+            country=self.country(req.client_ip) if location is None else None,
+            location=location,
             flags=device_flags(req.lookup.get("user-agent")),
             client_ip=req.client_ip,
             client_port=req.client_port,

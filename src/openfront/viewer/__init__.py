@@ -1,6 +1,20 @@
-"""What the edge knows about a viewer: device type, country, address (CloudFront-* headers)."""
+"""What the edge knows about a viewer: device type, location, address (CloudFront-* headers)."""
 
 from openfront.viewer.device import DeviceFlags, device_flags
-from openfront.viewer.headers import geo_allowed, viewer_headers
+from openfront.viewer.headers import (
+    LOCATION_HEADERS,
+    ViewerLocation,
+    geo_allowed,
+    location_headers,
+    viewer_headers,
+)
 
-__all__ = ["DeviceFlags", "device_flags", "geo_allowed", "viewer_headers"]
+__all__ = [
+    "LOCATION_HEADERS",
+    "DeviceFlags",
+    "ViewerLocation",
+    "device_flags",
+    "geo_allowed",
+    "location_headers",
+    "viewer_headers",
+]

@@ -1,4 +1,6 @@
-"""Viewer country from the IP address: geoip2fast's bundled database, or a MaxMind .mmdb file."""
+"""Viewer location from the IP address: geoip2fast's bundled database (countries), or a MaxMind
+.mmdb file (a Country database, or a City database for region, city, postal code, time zone and
+coordinates)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from openfront.errors import ConfigError
+from openfront.viewer.headers import ViewerLocation
 
 # The IPv6 file also holds every IPv4 network, so one database answers both families.
 BUNDLED_DATABASE = "geoip2fast-ipv6.dat.gz"
@@ -45,6 +48,24 @@ class GeoLookup:
             return None
         return code if isinstance(code, str) and _COUNTRY.match(code) else None
 
+    def location(self, ip: str) -> ViewerLocation | None:
+        """Everything the database knows about ``ip``; None where it knows nothing."""
+        if not isinstance(ip, str) or not ip:
+            return None
+        if ip[:7].lower() == _V4_MAPPED and "." in ip:
+            ip = ip[7:]
+        try:
+            if self._mmdb is not None:
+                return _mmdb_location(self._mmdb.get(ip))
+            result = self._fast.lookup(ip)
+            code = result.country_code
+            if not (isinstance(code, str) and _COUNTRY.match(code)):
+                return None
+            name = getattr(result, "country_name", None)
+            return ViewerLocation(country=code, country_name=name if name else None)
+        except Exception:  # a lookup library must never take a request down
+            return None
+
     def _fast_country(self, ip: str) -> object:
         return self._fast.lookup(ip).country_code
 
@@ -62,6 +83,50 @@ class GeoLookup:
         if self._mmdb is not None:
             self._mmdb.close()
             self._mmdb = None
+
+
+def _name(entry: object) -> str | None:
+    if isinstance(entry, dict):
+        names = entry.get("names")
+        if isinstance(names, dict) and isinstance(names.get("en"), str):
+            return str(names["en"])
+    return None
+
+
+def _mmdb_location(record: object) -> ViewerLocation | None:
+    """A GeoIP2/GeoLite2 Country or City record as a ViewerLocation."""
+    if not isinstance(record, dict):
+        return None
+    country = record.get("country") or record.get("registered_country")
+    code = country.get("iso_code") if isinstance(country, dict) else None
+    if not (isinstance(code, str) and _COUNTRY.match(code)):
+        return None
+    subdivisions = record.get("subdivisions")
+    first = subdivisions[0] if isinstance(subdivisions, list) and subdivisions else {}
+    region = first.get("iso_code") if isinstance(first, dict) else None
+    where = record.get("location")
+    where = where if isinstance(where, dict) else {}
+    postal = record.get("postal")
+    postal_code = postal.get("code") if isinstance(postal, dict) else None
+
+    def number(key: str) -> float | None:
+        value = where.get(key)
+        return float(value) if isinstance(value, int | float) else None
+
+    metro = where.get("metro_code")
+    zone = where.get("time_zone")
+    return ViewerLocation(
+        country=code,
+        country_name=_name(country),
+        region=region if isinstance(region, str) and len(region) <= 3 else None,
+        region_name=_name(first),
+        city=_name(record.get("city")),
+        postal_code=postal_code if isinstance(postal_code, str) else None,
+        time_zone=zone if isinstance(zone, str) else None,
+        latitude=number("latitude"),
+        longitude=number("longitude"),
+        metro_code=metro if isinstance(metro, int) else None,
+    )
 
 
 def _load_geoip2fast() -> Any:

@@ -2,9 +2,68 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from urllib.parse import quote
+
 from openfront.viewer.device import DeviceFlags
 
 _BOOL = {True: "true", False: "false"}
+# CloudFront percent-encodes non-ASCII characters in location values; printable ASCII stays.
+_ASCII_SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
+
+
+@dataclass(frozen=True, slots=True)
+class ViewerLocation:
+    """What a geo database knows about an address; None where it knows nothing."""
+
+    country: str | None = None  # ISO 3166-1 alpha-2
+    country_name: str | None = None
+    region: str | None = None  # ISO 3166-2 first-level subdivision code, without the country
+    region_name: str | None = None
+    city: str | None = None
+    postal_code: str | None = None
+    time_zone: str | None = None  # IANA
+    latitude: float | None = None
+    longitude: float | None = None
+    metro_code: int | None = None  # US only
+
+
+# The headers that need more than the country (a City database), lower-case.
+LOCATION_HEADERS = frozenset(
+    f"cloudfront-viewer-{n}"
+    for n in (
+        "country-name",
+        "country-region",
+        "country-region-name",
+        "city",
+        "postal-code",
+        "time-zone",
+        "latitude",
+        "longitude",
+        "metro-code",
+    )
+)
+
+
+def location_headers(loc: ViewerLocation) -> list[tuple[str, str]]:
+    """CloudFront-Viewer-Country and the location headers the database could fill."""
+    fields: list[tuple[str, object]] = [
+        ("Country", loc.country),
+        ("Country-Name", loc.country_name),
+        ("Country-Region", loc.region),
+        ("Country-Region-Name", loc.region_name),
+        ("City", loc.city),
+        ("Postal-Code", loc.postal_code),
+        ("Time-Zone", loc.time_zone),
+        ("Latitude", None if loc.latitude is None else f"{loc.latitude:.5f}"),
+        ("Longitude", None if loc.longitude is None else f"{loc.longitude:.5f}"),
+        ("Metro-Code", loc.metro_code),
+    ]
+    return [
+        (f"CloudFront-Viewer-{name}", quote(str(value), safe=_ASCII_SAFE))
+        for name, value in fields
+        if value is not None and value != ""
+    ]
 
 
 def viewer_headers(
@@ -15,10 +74,16 @@ def viewer_headers(
     client_port: int,
     scheme: str,
     http_version: str,
+    location: ViewerLocation | None = None,
 ) -> list[tuple[str, str]]:
-    """Every viewer header OpenFront can compute; the policy decides which ones travel."""
+    """Every viewer header OpenFront can compute; the policy decides which ones travel.
+
+    ``location`` (from a City database) adds the region, city and coordinate headers; without
+    it only the country is known."""
     out: list[tuple[str, str]] = []
-    if country:
+    if location is not None:
+        out += location_headers(location)
+    elif country:
         out.append(("CloudFront-Viewer-Country", country))
     out += [
         ("CloudFront-Is-Desktop-Viewer", _BOOL[flags.is_desktop]),
