@@ -45,6 +45,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--origin-delay", type=float, default=0.2, help="slow origin delay, seconds")
     p.add_argument("--no-install", action="store_true", help="never run bench/install.sh")
     p.add_argument("--no-json", action="store_true", help="do not write bench/results/*.json")
+    p.add_argument(
+        "--s3-origin",
+        action="store_true",
+        help="only the S3-origin section: MB/s up/down through the edge vs the store (weed)",
+    )
+    p.add_argument("--s3-mib", type=int, default=256, help="MiB per S3 transfer (default 256)")
+    p.add_argument(
+        "--replication",
+        action="store_true",
+        help="only the replication section: lag p50/p95 between two stores, MB/s to one store",
+    )
+    p.add_argument("--replication-objects", type=int, default=50, help="objects each way (50)")
     args = p.parse_args(argv)
     if args.quick:
         args.duration = min(args.duration, 2.0)
@@ -125,6 +137,16 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.s3_origin:
+        from bench import s3origin
+
+        s3origin.run(args.s3_mib)
+        return 0
+    if args.replication:
+        from bench import replication
+
+        replication.run(args.replication_objects, min(args.s3_mib, 64))
+        return 0
     console = Console() if sys.stdout.isatty() else Console(width=120)
     # Also SIGINT: a shell starting us in the background may have set it to be ignored.
     signal.signal(signal.SIGTERM, _terminate)

@@ -83,12 +83,16 @@ def test_up_serves_through_the_edge_and_stops_cleanly(tmp_path: Path) -> None:
     try:
         wait_for_line(lines, "Press Ctrl-C to stop", seen)
         services: dict[str, Any] = json.loads((data / "stack.json").read_text())["services"]
-        assert set(services) == {"origin", "edge"}
+        assert set(services) == {"origin", "edge", "api", "fleet-edge"}
         edge = services["edge"]
         with httpx.Client(verify=False) as client:
             first = client.get(edge["url"] + "/index.html")
             second = client.get(edge["url"] + "/index.html")
             metrics = client.get(edge["admin_url"] + "/metrics")
+            # The demo distribution created through the API, served by the edge following it.
+            followed = client.get(services["fleet-edge"]["url"] + "/index.html")
+        assert followed.status_code == 200 and b"OpenFront demo" in followed.content
+        assert (data / "api" / "root-credentials.env").stat().st_mode & 0o777 == 0o600
         assert first.status_code == second.status_code == 200
         assert first.headers["x-cache"] == "Miss from cloudfront"
         assert second.headers["x-cache"] == "Hit from cloudfront"

@@ -109,3 +109,64 @@ def start_store(root: Path, config: RegionConfig | None = None) -> WeedStore:
         config or region_config(), root / "regions", search_start=random_search_start()
     )
     return WeedStore(region, root / "weed.log").start()
+
+
+def kill_store(store: WeedStore) -> None:
+    """kill -9 the store's process group (a crash), then clear the sockets it left."""
+    assert store.process is not None
+    os.killpg(store.process.pid, signal.SIGKILL)
+    store.process.wait()
+    remove_stale_sockets(store.region.ports)
+
+
+@dataclass
+class SyncProcess:
+    """A `weed filer.sync` between two test stores, started as `openfront up` starts it."""
+
+    pair: Any  # openfront.storage.replication.SyncPair
+    weed: str
+    root: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> SyncProcess:
+        from openfront.storage.replication import free_port, sync_command
+
+        port = free_port("127.0.0.1")
+        log_dir = self.root / "sync-logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        argv = sync_command(self.weed, self.pair, log_dir=log_dir, metrics_port=port)
+        with (self.root / "sync.log").open("ab") as log:
+            self.process = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        return self
+
+    def kill(self) -> None:
+        """kill -9, as a crash would."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=STOP_DEADLINE)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def wait_for(check: Any, what: str, deadline: float = 30.0) -> Any:
+    """Poll `check()` until it returns a truthy value; fail with `what` after `deadline` s."""
+    end = time.monotonic() + deadline
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)  # the poll interval of a condition with a deadline, not a wait

@@ -60,6 +60,22 @@ class OriginRequestPolicy:
     query_string_names: frozenset[str] = frozenset()
 
 
+SigningBehavior = Literal["always", "never", "no-override"]
+
+
+@dataclass(frozen=True, slots=True)
+class S3Access:
+    """What an S3 origin (S3OriginConfig) needs to be reached and signed (Origin Access Control).
+
+    The secret stays in the edge shell; ``credentials`` names the entry to sign with.
+    """
+
+    bucket: str
+    region: str  # the SigV4 signing region
+    signing: SigningBehavior = "never"  # the OAC's SigningBehavior; "never" without an OAC
+    credentials: str = ""  # the origin's DomainName: the key of edge.s3_origins
+
+
 @dataclass(frozen=True, slots=True)
 class Origin:
     id: str
@@ -77,6 +93,7 @@ class Origin:
     is_parent_edge: bool = False
     https_port: int = 443  # where match-viewer sends HTTPS viewers' requests
     tls_versions: tuple[str, ...] = ("TLSv1.2",)  # allowed to the origin, oldest first
+    s3: S3Access | None = None  # an S3 bucket origin
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,6 +69,18 @@ def opened(settings: ApiSettings) -> Iterator[ControlState]:
     type=click.Path(path_type=Path, dir_okay=False),
     help='Once serving, write {"url", "pid"} here as JSON (atomically).',
 )
+@click.option(
+    "--bus",
+    "bus_url",
+    metavar="nats://HOST:PORT",
+    help="Also publish changes to NATS JetStream, for edges started with --bus.",
+)
+@click.option("--bus-stream", metavar="NAME", help="JetStream stream name [OPENFRONT_FLEET].")
+@click.option(
+    "--edge-stale-seconds",
+    type=click.FloatRange(min=0, min_open=True),
+    help="An edge silent this long no longer holds changes InProgress [60].",
+)
 @click.pass_context
 def api(
     ctx: click.Context,
@@ -77,6 +89,9 @@ def api(
     db_url: str | None,
     domain_suffix: str | None,
     ready_file: Path | None,
+    bus_url: str | None,
+    bus_stream: str | None,
+    edge_stale_seconds: float | None,
 ) -> None:
     """Serve the CloudFront API (2020-05-31, SigV4) until Ctrl-C or SIGTERM.
 
@@ -94,7 +109,13 @@ def api(
     if ctx.invoked_subcommand is not None:
         return
     settings = make_settings(
-        listen=listen, data_dir=data, db_url=db_url, domain_suffix=domain_suffix
+        listen=listen,
+        data_dir=data,
+        db_url=db_url,
+        domain_suffix=domain_suffix,
+        bus_url=bus_url,
+        bus_stream=bus_stream,
+        edge_stale_seconds=edge_stale_seconds,
     )
     host, port = parse_hostport(settings.listen, "--listen")
     with opened(settings) as state:
@@ -133,6 +154,11 @@ async def _serve(
         await server.start(host, port)
     except OSError as exc:
         err.print(f"error: cannot listen on {settings.listen}: {exc.strerror or exc}", markup=False)
+        await server.close()
+        return 1
+    except Exception as exc:  # the bus: nats-py raises its own errors for an unreachable server
+        err.print(f"error: --bus {settings.bus_url}: {exc or type(exc).__name__}", markup=False)
+        await server.close()
         return 1
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{server.port}"

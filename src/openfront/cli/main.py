@@ -10,12 +10,14 @@ from openfront.cli.audit_cmd import audit
 from openfront.cli.cert_cmd import cert
 from openfront.cli.dist_cmd import dist
 from openfront.cli.edge_cmd import edge
+from openfront.cli.edges_cmd import edges
 from openfront.cli.invalidate_cmd import invalidate
 from openfront.cli.media_cmd import media
 from openfront.cli.mediahub_cmd import mediahub
 from openfront.cli.origin_cmd import origin
 from openfront.cli.s3_cmd import s3
 from openfront.cli.sign_cmd import sign_cookie_cmd, sign_url_cmd
+from openfront.cli.storage_cmd import storage
 from openfront.cli.up_cmd import up
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -51,6 +53,7 @@ def main() -> None:
 
 for command in (up, edge, invalidate, origin, sign_url_cmd, sign_cookie_cmd, cert, s3, mediahub):
     main.add_command(command)
-for command in (api, audit, dist):
+for command in (api, audit, dist, edges):
     main.add_command(command)
 main.add_command(media)
+main.add_command(storage)

@@ -42,14 +42,28 @@ from openfront.cli._console import EXIT_CONFIG, fail, out
     is_flag=True,
     help="Run no storage regions (no SeaweedFS stores): origin and edge only.",
 )
+@click.option(
+    "--no-api",
+    is_flag=True,
+    help="Run no CloudFront API (`openfront api`) and no edge following it.",
+)
 def up(
-    data_dir: Path, host: str, free_ports: bool, storage_config: Path | None, no_storage: bool
+    data_dir: Path,
+    host: str,
+    free_ports: bool,
+    storage_config: Path | None,
+    no_storage: bool,
+    no_api: bool,
 ) -> None:
     """Run the demo stack (a sample origin, an edge, one S3 store per region) until Ctrl-C.
 
-    Prints the URLs to try and writes DATA/stack.json, which lists every running service
-    ({"services": {"edge": {"url", "pid", "admin_url"}, "origin": {"url", "pid"},
-    "s3-<region>": {"url", "pid", "credentials_file", ...}}}). A usual port already in use is
+    Also runs the CloudFront API (`openfront api`, SQLite in DATA/api, root credentials in
+    DATA/api/root-credentials.env) and `fleet-edge`, an edge that follows it and serves the
+    demo distribution created through it. Prints the URLs to try and writes DATA/stack.json,
+    which lists every running service ({"services": {"edge": {"url", "pid", "admin_url"},
+    "api": {"url", "pid"}, "fleet-edge": {...}, "origin": {"url", "pid"},
+    "s3-<region>": {"url", "pid", "credentials_file", ...}, "replication-<a>-<b>": {...},
+    "replication-audit": {"url", "metrics_url", ...}}}). A usual port already in use is
     replaced by a free one. Ctrl-C (or SIGTERM) stops everything. S3 stores always bind to
     127.0.0.1; their credentials are in DATA/regions/<region>/s3.json (mode 0600).
     """
@@ -64,6 +78,7 @@ def up(
         free_ports=free_ports,
         storage=not no_storage,
         storage_config=storage_config,
+        api=not no_api,
     )
     try:
         code = asyncio.run(DemoStack(options, out).run())

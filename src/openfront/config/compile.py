@@ -5,16 +5,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from openfront.cache import policy as rt
 from openfront.config.distribution import (
     ORIGIN_TLS_VERSIONS,
     CacheBehavior,
     CustomErrorResponse,
+    CustomOriginConfig,
     DefaultCacheBehavior,
     Origin,
     OriginGroup,
+    S3OriginConfig,
 )
+from openfront.config.edge import S3OriginAccess
 from openfront.config.keys import KeyGroup, PublicKey
 from openfront.config.load import DistributionEntry, OpenFrontConfig
 from openfront.config.managed import (
@@ -23,6 +27,7 @@ from openfront.config.managed import (
     index_origin_request_policies,
     index_response_headers_policies,
 )
+from openfront.config.oac import parse_s3_domain
 from openfront.config.policies import CachePolicyConfig, OriginRequestPolicyConfig
 from openfront.config.response_headers import (
     ResponseHeadersPolicyConfig,
@@ -45,6 +50,8 @@ class PolicyCatalog:
     response_headers: Mapping[str, ResponseHeadersPolicyConfig] = field(
         default_factory=lambda: index_response_headers_policies(())
     )
+    signing: Mapping[str, rt.SigningBehavior] = field(default_factory=dict)  # by OAC Id
+    s3_origins: Mapping[str, S3OriginAccess] = field(default_factory=dict)  # by domain, lower
 
     @classmethod
     def from_config(cls, cfg: OpenFrontConfig) -> PolicyCatalog:
@@ -53,6 +60,11 @@ class PolicyCatalog:
             index_origin_request_policies(cfg.origin_request_policies),
             compile_key_groups(cfg.public_keys, cfg.key_groups),
             index_response_headers_policies(cfg.response_headers_policies),
+            {
+                a.id: a.origin_access_control_config.signing_behavior
+                for a in cfg.origin_access_controls
+            },
+            {a.domain_name.lower(): a for a in cfg.edge.s3_origins},
         )
 
     @classmethod
@@ -162,8 +174,16 @@ def compile_behavior(
     )
 
 
-def compile_origin(o: Origin) -> rt.Origin:
-    custom = o.custom_origin_config
+def compile_origin(
+    o: Origin,
+    oacs: Mapping[str, rt.SigningBehavior] | None = None,
+    s3_origins: Mapping[str, S3OriginAccess] | None = None,
+) -> rt.Origin:
+    """``oacs``: SigningBehavior by OriginAccessControl Id; ``s3_origins``: edge.s3_origins by
+    lower-case DomainName."""
+    if o.s3_origin_config is not None:
+        return _compile_s3_origin(o, o.s3_origin_config, oacs or {}, s3_origins or {})
+    custom = o.custom_origin_config or CustomOriginConfig()
     port = custom.https_port if custom.origin_protocol_policy == "https-only" else custom.http_port
     return rt.Origin(
         id=o.id,
@@ -179,6 +199,46 @@ def compile_origin(o: Origin) -> rt.Origin:
         read_timeout=float(custom.origin_read_timeout),
         keepalive_timeout=float(custom.origin_keepalive_timeout),
         is_parent_edge=o.open_front_parent_edge,
+    )
+
+
+def _compile_s3_origin(
+    o: Origin,
+    s3: S3OriginConfig,
+    oacs: Mapping[str, rt.SigningBehavior],
+    s3_origins: Mapping[str, S3OriginAccess],
+) -> rt.Origin:
+    """An S3 bucket origin: AWS's virtual-hosted endpoint over HTTPS, or the store an
+    edge.s3_origins entry names, with the bucket in the path (path-style)."""
+    parsed = parse_s3_domain(o.domain_name)
+    if parsed is None:
+        raise ConfigError(f"origin {o.id}: {o.domain_name!r} is not an S3 bucket endpoint")
+    bucket, region = parsed
+    access = s3_origins.get(o.domain_name.lower())
+    domain, port, path = o.domain_name, 443, o.origin_path
+    protocol: rt.ProtocolPolicy = "https-only"
+    if access is not None and access.endpoint is not None:
+        url = urlsplit(access.endpoint)
+        assert url.hostname is not None  # checked by S3OriginAccess
+        https = url.scheme == "https"
+        domain, protocol = url.hostname, "https-only" if https else "http-only"
+        port = url.port or (443 if https else 80)
+        path = f"/{bucket}{o.origin_path}"
+    if access is not None and access.signing_region:
+        region = access.signing_region
+    signing = oacs.get(o.origin_access_control_id, "never")
+    return rt.Origin(
+        id=o.id,
+        domain=domain,
+        port=port,
+        protocol=protocol,
+        https_port=port if protocol == "https-only" else 443,
+        path=path,
+        custom_headers=tuple((h.header_name, h.header_value) for h in o.custom_headers),
+        connect_timeout=float(o.connection_timeout),
+        connect_attempts=o.connection_attempts,
+        read_timeout=float(s3.origin_read_timeout),
+        s3=rt.S3Access(bucket, region, signing, o.domain_name.lower()),
     )
 
 
@@ -204,7 +264,9 @@ def compile_distribution(entry: DistributionEntry, policies: PolicyCatalog) -> r
     return rt.Distribution(
         id=entry.id,
         aliases=tuple(a.lower().rstrip(".") for a in dc.aliases),
-        origins={o.id: compile_origin(o) for o in dc.origins},
+        origins={
+            o.id: compile_origin(o, policies.signing, policies.s3_origins) for o in dc.origins
+        },
         origin_groups={g.id: compile_origin_group(g) for g in dc.origin_groups},
         behaviors=tuple(compile_behavior(b, policies) for b in dc.cache_behaviors),
         default_behavior=compile_behavior(dc.default_cache_behavior, policies),

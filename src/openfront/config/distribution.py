@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field, model_validator
 
 from openfront.cache.pathmatch import validate_path_pattern
+from openfront.config.oac import parse_s3_domain
 from openfront.config.policies import (
     CachePolicyConfig,
     CfList,
@@ -115,6 +116,20 @@ class CustomOriginConfig(CfModel):
         return self
 
 
+class S3OriginConfig(CfModel):
+    origin_access_identity: str = Field(
+        default="",
+        description="Legacy OAI (`origin-access-identity/cloudfront/ID`): accepted, not used; "
+        "use OriginAccessControlId. Empty allowed.",
+    )
+    origin_read_timeout: int = Field(
+        default=30,
+        ge=1,
+        le=60,
+        description="Seconds to wait for the first byte and between packets.",
+    )
+
+
 class Origin(CfModel):
     id: str = Field(description="Unique origin id, referenced by TargetOriginId and groups.")
     domain_name: str = Field(description="Origin host name or IP address (no scheme, no port).")
@@ -131,11 +146,21 @@ class Origin(CfModel):
     connection_timeout: int = Field(
         default=10, ge=1, le=10, description="Seconds per connect try (1-10)."
     )
-    custom_origin_config: CustomOriginConfig = Field(
-        default=CustomOriginConfig(), description="Ports, protocol and timeouts of an HTTP origin."
+    custom_origin_config: CustomOriginConfig | None = Field(
+        default=None,
+        description="Ports, protocol and timeouts of an HTTP origin; the default when neither "
+        "this nor S3OriginConfig is given.",
     )
-    s3_origin_config: None = Field(
-        default=None, description="Not supported yet: S3 origins arrive with object storage."
+    s3_origin_config: S3OriginConfig | None = Field(
+        default=None,
+        alias="S3OriginConfig",
+        description="The origin is an S3 bucket: DomainName is `BUCKET.s3.REGION.amazonaws.com` "
+        "(edge.s3_origins can point it at any S3 store). Exclusive with CustomOriginConfig.",
+    )
+    origin_access_control_id: str = Field(
+        default="",
+        description="Id of an entry in OriginAccessControls: the edge signs this S3 origin's "
+        "requests (SigV4) so that the bucket can stay private. Empty = unsigned.",
     )
     open_front_parent_edge: bool = Field(
         default=False,
@@ -144,14 +169,6 @@ class Origin(CfModel):
         "shield; it gets the viewer's key inputs unchanged and collapses misses of all children.",
     )
 
-    @model_validator(mode="before")
-    @classmethod
-    def _refuse_s3(cls, data: object) -> object:
-        if isinstance(data, Mapping) and "S3OriginConfig" in data:
-            msg = "S3 origins arrive with object storage; use CustomOriginConfig for now"
-            raise ConfigPathError.at("S3OriginConfig", msg)
-        return data
-
     @model_validator(mode="after")
     def _check(self) -> Origin:
         problems: list[tuple[tuple[PathPart, ...], str]] = []
@@ -159,6 +176,7 @@ class Origin(CfModel):
             problems.append((("DomainName",), "a host name, not a URL"))
         elif not _valid_host(self.domain_name):
             problems.append((("DomainName",), f"{self.domain_name!r} is not a host name"))
+        problems += self._s3_problems()
         path = self.origin_path
         if path and (
             not path.startswith("/")
@@ -175,6 +193,25 @@ class Origin(CfModel):
         if problems:
             raise ConfigPathError(problems)
         return self
+
+    def _s3_problems(self) -> list[tuple[tuple[PathPart, ...], str]]:
+        s3 = self.s3_origin_config
+        if s3 is None:
+            if self.origin_access_control_id:
+                msg = "Origin Access Control signs S3 origins only: add S3OriginConfig"
+                return [(("OriginAccessControlId",), msg)]
+            return []
+        problems: list[tuple[tuple[PathPart, ...], str]] = []
+        if self.custom_origin_config is not None:
+            msg = "give S3OriginConfig or CustomOriginConfig, not both"
+            problems.append((("S3OriginConfig",), msg))
+        if parse_s3_domain(self.domain_name) is None:
+            msg = "an S3 origin's DomainName is BUCKET.s3.REGION.amazonaws.com"
+            problems.append((("DomainName",), msg))
+        if self.origin_access_control_id and s3.origin_access_identity:
+            msg = "an origin uses Origin Access Control or an OriginAccessIdentity, not both"
+            problems.append((("S3OriginConfig", "OriginAccessIdentity"), msg))
+        return problems
 
 
 FailoverStatus = Literal[400, 403, 404, 416, 500, 502, 503, 504]

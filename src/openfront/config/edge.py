@@ -7,6 +7,7 @@ import os
 import re
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, model_validator
 
@@ -184,8 +185,9 @@ class ViewerConfig(EdgeModel):
     )
     geoip_database: Path | None = Field(
         default=None,
-        description="MaxMind GeoLite2/GeoIP2 Country or City .mmdb file (needs the maxminddb "
-        "package); none = the database bundled with geoip2fast.",
+        description="MaxMind GeoLite2/GeoIP2 Country or City .mmdb file; a City file also "
+        "gives the region, city, postal code, time zone and coordinate headers. None = the "
+        "country database bundled with geoip2fast.",
     )
 
 
@@ -258,6 +260,111 @@ class OriginTlsConfig(EdgeModel):
     )
 
 
+class S3OriginAccess(EdgeModel):
+    """Where an S3 origin really is and what the edge signs its requests with (OAC)."""
+
+    domain_name: str = Field(
+        description="The S3 origin's DomainName this entry is for, e.g. "
+        "`media.s3.ap-northeast-2.amazonaws.com`."
+    )
+    endpoint: str | None = Field(
+        default=None,
+        description="`http(s)://HOST:PORT` of an S3-compatible store (SeaweedFS, MinIO, Ceph): "
+        "requests go there with the bucket in the path (path-style). None = DomainName over "
+        "HTTPS, as CloudFront reaches AWS S3.",
+    )
+    signing_region: str | None = Field(
+        default=None,
+        description="Region in the SigV4 signature; none = the region in DomainName.",
+    )
+    region_dir: Path | None = Field(
+        default=None,
+        description="A managed storage region's folder (`DATA/regions/NAME`): the edge signs "
+        "with the credentials in its s3.json.",
+    )
+    credentials_file: Path | None = Field(
+        default=None,
+        description='JSON file `{"AccessKeyId": ..., "SecretAccessKey": ...}` (or a weed '
+        "s3.json). With neither this nor region_dir: $AWS_ACCESS_KEY_ID, "
+        "$AWS_SECRET_ACCESS_KEY and $AWS_SESSION_TOKEN.",
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> S3OriginAccess:
+        if self.region_dir is not None and self.credentials_file is not None:
+            raise ValueError("give region_dir or credentials_file, not both")
+        if self.endpoint is not None:
+            parts = urlsplit(self.endpoint)
+            if (
+                parts.scheme not in ("http", "https")
+                or not parts.hostname
+                or parts.path not in ("", "/")
+                or parts.query
+                or parts.username
+            ):
+                raise ValueError(f"endpoint {self.endpoint!r}: use http(s)://HOST[:PORT]")
+        return self
+
+
+def _check_api_url(value: object) -> object:
+    if isinstance(value, str) and not re.match(r"^https?://[^/?#\s]+/?$", value):
+        raise ValueError(f"{value!r} is not an API URL like http://127.0.0.1:9000")
+    return value
+
+
+class ControlPlaneConfig(EdgeModel):
+    """Following `openfront api`: distributions and invalidations come from there."""
+
+    url: Annotated[str, BeforeValidator(_check_api_url)] = Field(
+        description="The API's URL, e.g. http://127.0.0.1:9000."
+    )
+    edge_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9._-]{1,64}$",
+        description="This edge's id in the fleet. Default: generated on the first start and "
+        "kept in `data_dir/edge-id`, so it stays the same across restarts.",
+    )
+    region: str = Field(
+        default="", max_length=64, description="A region label shown by `openfront edges`."
+    )
+    address: str | None = Field(
+        default=None,
+        max_length=255,
+        description="The address viewers reach this edge at, as listed by `openfront edges`. "
+        "Default: the viewer listener's URL.",
+    )
+    data_dir: Path = Field(
+        default=Path("edge-data"),
+        description="Folder for the edge id and the last good configuration "
+        "(`fleet-state.json`), from which the edge starts when the API is down.",
+    )
+    credentials_file: Path | None = Field(
+        default=None,
+        description="File with `AWS_ACCESS_KEY_ID=...` and `AWS_SECRET_ACCESS_KEY=...` lines "
+        "(an API access key). Default: those environment variables.",
+    )
+    poll_seconds: Seconds = Field(
+        default=20.0,
+        le=300,
+        description="How long one long-poll for changes may be held open by the API.",
+    )
+    retry_seconds: Seconds = Field(
+        default=1.0,
+        description="First wait before retrying an unreachable API (doubles up to 30 s).",
+    )
+    bus: str | None = Field(
+        default=None,
+        pattern=r"^nats://",
+        description="Receive changes from NATS JetStream (`nats://HOST:PORT`) instead of the "
+        "API's long-poll; acknowledgements still go to the API.",
+    )
+    bus_stream: str = Field(
+        default="OPENFRONT_FLEET",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="The JetStream stream `openfront api --bus-stream` publishes to.",
+    )
+
+
 class EdgeConfig(EdgeModel):
     listen: Listen = Field(
         default="127.0.0.1:8080", description="HOST:PORT viewers connect to (port 0 = any free)."
@@ -298,9 +405,23 @@ class EdgeConfig(EdgeModel):
     origin_tls: OriginTlsConfig = Field(
         default=OriginTlsConfig(), description="Certificate checks for HTTPS to origins."
     )
+    control_plane: ControlPlaneConfig | None = Field(
+        default=None,
+        description="Follow `openfront api` (docs/control-plane.md#the-edge-fleet): it supplies "
+        "the distributions; this file only the edge's own settings.",
+    )
+    s3_origins: tuple[S3OriginAccess, ...] = Field(
+        default=(),
+        description="Per S3 origin DomainName: the store it lives on and the credentials "
+        "Origin Access Control signs with. S3 origins not listed are reached at DomainName and "
+        "signed with the AWS_* environment variables.",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> EdgeConfig:
         if not _TOKEN.match(self.product_name):
             raise ValueError("product_name must be one HTTP token, e.g. cloudfront")
+        domains = [a.domain_name.lower() for a in self.s3_origins]
+        if len(set(domains)) != len(domains):
+            raise ValueError("s3_origins: a domain_name is listed twice")
         return self

@@ -28,6 +28,7 @@ from openfront.config.managed import (
     USE_ORIGIN_HEADERS_QS_ID,
     reference_names,
 )
+from openfront.config.oac import OriginAccessControl
 from openfront.config.policies import (
     CachePolicy,
     CfList,
@@ -89,6 +90,12 @@ class OpenFrontConfig(BaseModel):
         alias="KeyGroups",
         description="Groups of PublicKeys, referenced by behaviors' TrustedKeyGroups.",
     )
+    origin_access_controls: CfList[OriginAccessControl] = Field(
+        default=(),
+        alias="OriginAccessControls",
+        description="How the edge signs requests to S3 origins (SigV4), referenced by origins' "
+        "OriginAccessControlId.",
+    )
     distributions: Annotated[tuple[DistributionEntry, ...], NonEmpty] = Field(
         description="The distributions this edge serves (at least one)."
     )
@@ -98,6 +105,7 @@ class OpenFrontConfig(BaseModel):
         problems = [
             *_distribution_problems(self),
             *_policy_problems(self),
+            *_oac_problems(self),
             *key_problems(
                 self.public_keys,
                 self.key_groups,
@@ -169,6 +177,24 @@ def _policy_problems(cfg: OpenFrontConfig) -> Problems:
             if ref is not None and ref not in headers_refs:
                 msg = f"NoSuchResponseHeadersPolicy: {ref!r} is not a managed or declared policy"
                 problems.append(((*base, "ResponseHeadersPolicyId"), msg))
+    return problems
+
+
+def _oac_problems(cfg: OpenFrontConfig) -> Problems:
+    problems: Problems = []
+    ids: set[str] = set()
+    for i, oac in enumerate(cfg.origin_access_controls):
+        if oac.id in ids:
+            msg = f"OriginAccessControlAlreadyExists: {oac.id!r} is repeated"
+            problems.append((("OriginAccessControls", i, "Id"), msg))
+        ids.add(oac.id)
+    for i, entry in enumerate(cfg.distributions):
+        for j, origin in enumerate(entry.distribution_config.origins):
+            ref = origin.origin_access_control_id
+            if ref and ref not in ids:
+                where = ("distributions", i, "DistributionConfig", "Origins", j)
+                msg = f"NoSuchOriginAccessControl: {ref!r} is not in OriginAccessControls"
+                problems.append(((*where, "OriginAccessControlId"), msg))
     return problems
 
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -23,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from openfront.config.edge import KiB, Listen, Size
+from openfront.config.edge import GiB, KiB, Listen, MiB, Size, TiB
 from openfront.errors import ConfigError
 
 Language = Literal["ko", "en", "pt-BR"]
@@ -175,6 +176,226 @@ class SigninLimitsConfig(MediaHubModel):
     )
 
 
+DEFAULT_EXTENSIONS = ("mp4", "m4v", "mov", "mkv", "webm", "avi", "mpg", "mpeg", "ts", "3gp", "ogv")
+
+
+def _check_endpoint(value: object) -> object:
+    if isinstance(value, str):
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{value!r} is not an http:// or https:// URL")
+        if parts.query or parts.fragment or parts.path not in ("", "/"):
+            raise ValueError(f"{value!r}: give only scheme, host and port")
+    return value
+
+
+def _check_base_url(value: object) -> object:
+    if isinstance(value, str):
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{value!r} is not an http:// or https:// URL")
+        if parts.query or parts.fragment:
+            raise ValueError(f"{value!r}: no query or fragment in a base URL")
+        return value.rstrip("/")
+    return value
+
+
+class MediaStorageConfig(MediaHubModel):
+    """The region's media bucket: where uploads go (docs/storage.md makes one per region)."""
+
+    endpoint: Annotated[str, BeforeValidator(_check_endpoint)] = Field(
+        description="S3 endpoint of the region's store, e.g. `http://127.0.0.1:8333`."
+    )
+    bucket: str = Field(
+        min_length=3, max_length=63, description="Media bucket, e.g. `mediahub-ap-northeast-2`."
+    )
+    credentials_file: Path = Field(
+        description="Access key file: a managed region's `DATA/regions/NAME/s3.json` or "
+        '`{"AccessKeyId": …, "SecretAccessKey": …}` (mode 0600).'
+    )
+    signing_region: str | None = Field(
+        default=None, description="Region in SigV4 signatures; none = the MediaHub region."
+    )
+    public_endpoint: Annotated[str | None, BeforeValidator(_check_endpoint)] = Field(
+        default=None,
+        description="Endpoint browsers reach the store at, used in presigned URLs (the host "
+        "is signed); none = `endpoint`.",
+    )
+
+
+class UploadsConfig(MediaHubModel):
+    """Upload sizes, types, quotas, presigned URLs, tus staging and cleanup."""
+
+    max_file_size: Size = Field(
+        default=20 * GiB, description="Largest video accepted; larger gets 413 (at most 5 TiB)."
+    )
+    single_put_max: Size = Field(
+        default=64 * MiB,
+        description="Files up to this size get one presigned PUT; larger ones get presigned "
+        "multipart parts.",
+    )
+    part_size: Size = Field(
+        default=16 * MiB,
+        description="Preferred multipart part size (presigned parts and tus); raised so a "
+        "file has at most 10,000 parts, never under S3's 5 MiB.",
+    )
+    url_ttl: int = Field(
+        default=3600,
+        ge=60,
+        le=7 * 24 * 3600,
+        description="Seconds a presigned URL is valid (SigV4 allows at most 7 days).",
+    )
+    allowed_extensions: tuple[str, ...] = Field(
+        default=DEFAULT_EXTENSIONS,
+        min_length=1,
+        description="File name extensions accepted (lower case, no dot); the content type "
+        "must also be `video/*`.",
+    )
+    quota_bytes: Size = Field(
+        default=50 * GiB,
+        description="Bytes of videos one user may keep, unfinished uploads included; 0 = no limit.",
+    )
+    quota_videos: int = Field(
+        default=200,
+        ge=0,
+        description="Videos one user may keep, unfinished uploads included; 0 = no limit.",
+    )
+    abandon_after: int = Field(
+        default=24 * 3600,
+        ge=60,
+        description="Seconds after which an unfinished upload is deleted (its multipart "
+        "upload aborted, its tus staging file and partial object removed, its row dropped).",
+    )
+    cleanup_interval: int = Field(
+        default=600, ge=1, description="Seconds between two sweeps for abandoned uploads."
+    )
+    cors_origins: tuple[str, ...] = Field(
+        default=(),
+        description="Origins of web apps that may call `/videos` and `/uploads` from a browser "
+        "(e.g. `http://127.0.0.1:5173`; `*` = any); none = same origin only.",
+    )
+    tus_dir: Path | None = Field(
+        default=None,
+        description="Folder for tus staging files (bytes not yet in a multipart part); none "
+        "= `DATA/mediahub/tus`.",
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> UploadsConfig:
+        if self.max_file_size > 5 * TiB:
+            raise ValueError("max_file_size: at most 5 TiB (the largest S3 object)")
+        if self.part_size < 5 * MiB or self.part_size > 5 * GiB:
+            raise ValueError("part_size: from 5 MiB to 5 GiB (S3's part limits)")
+        if self.single_put_max > 5 * GiB:
+            raise ValueError("single_put_max: at most 5 GiB (the largest single PUT)")
+        if self.abandon_after < self.url_ttl:
+            # An upload may legitimately go on as long as its presigned URLs are valid.
+            raise ValueError("abandon_after: at least url_ttl")
+        for ext in self.allowed_extensions:
+            if not re.fullmatch(r"[a-z0-9]{1,10}", ext):
+                raise ValueError(f"allowed_extensions: {ext!r} is not a lower-case extension")
+        return self
+
+
+X264Preset = Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"]
+
+
+class ProcessingConfig(MediaHubModel):
+    """Processing jobs: the worker, its leases and retries (docs/mediahub.md#processing)."""
+
+    worker: bool = Field(
+        default=True,
+        description="Run a worker inside the API server (the single-process demo); off = run "
+        "`openfront mediahub worker` processes instead.",
+    )
+    concurrency: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Videos one worker transcodes at once; each ffmpeg uses every core.",
+    )
+    lease: float = Field(
+        default=60.0,
+        ge=1.0,
+        le=3600.0,
+        description="Seconds a worker holds a job without renewing (it renews every third of "
+        "that); a killed worker's job is taken over this long after its last renewal.",
+    )
+    poll_interval: float = Field(
+        default=2.0,
+        gt=0.0,
+        le=300.0,
+        description="Seconds between two looks for due jobs (an upload completed in the same "
+        "process wakes the in-process worker at once).",
+    )
+    max_attempts: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="Attempts before a video is marked failed; a refused file is never retried.",
+    )
+    retry_base: float = Field(
+        default=30.0,
+        ge=0.0,
+        description="Seconds before the second attempt; doubled for each further one, with "
+        "up to half taken off at random.",
+    )
+    retry_cap: float = Field(
+        default=3600.0, ge=0.0, description="Longest wait between two attempts, in seconds."
+    )
+    preset: X264Preset = Field(
+        default="veryfast", description="x264 preset (docs/media-processing.md)."
+    )
+    timeout: float | None = Field(
+        default=None,
+        gt=0.0,
+        description="Seconds one transcode may take; none = 120 s plus 10 s per second of video.",
+    )
+    work_dir: Path | None = Field(
+        default=None,
+        description="Folder for downloads and ffmpeg output while a job runs (removed after "
+        "each job); none = `DATA/mediahub/work`.",
+    )
+
+
+class PlaybackConfig(MediaHubModel):
+    """Playback through the edge: the CDN in front of the region's bucket, and signing."""
+
+    cdn_url: Annotated[str | None, BeforeValidator(_check_base_url)] = Field(
+        default=None,
+        description="Base URL of the edge distribution whose origin is the region's media "
+        "bucket, e.g. `https://localhost:8443` (a path is allowed: `https://cdn.example/media`); "
+        "none = videos have no playback URLs.",
+    )
+    key_pair_id: str | None = Field(
+        default=None,
+        min_length=1,
+        description="CloudFront public key id (Key-Pair-Id) of a key in the distribution's "
+        "trusted key group, for private videos.",
+    )
+    private_key_file: Path | None = Field(
+        default=None,
+        description="PEM private key (RSA or EC P-256) matching `key_pair_id`; kept out of logs.",
+    )
+    ttl: int = Field(
+        default=3600,
+        ge=60,
+        le=7 * 24 * 3600,
+        description="Seconds signed cookies and URLs for a private video stay valid.",
+    )
+    cookie_domain: str | None = Field(
+        default=None,
+        description="`Domain` of the signed cookies, when the API and the CDN are sibling "
+        "hosts (`example.com` for api.example.com and cdn.example.com); none = the API's host.",
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> PlaybackConfig:
+        if (self.key_pair_id is None) != (self.private_key_file is None):
+            raise ValueError("give key_pair_id and private_key_file together")
+        return self
+
+
 class MediaHubConfig(MediaHubModel):
     """One region's MediaHub API server."""
 
@@ -211,6 +432,19 @@ class MediaHubConfig(MediaHubModel):
     signin_limits: SigninLimitsConfig = Field(
         default_factory=SigninLimitsConfig, description="Rate limits on failed sign-ins."
     )
+    storage: MediaStorageConfig | None = Field(
+        default=None,
+        description="The region's media bucket; none = the upload routes answer 503.",
+    )
+    uploads: UploadsConfig = Field(
+        default_factory=UploadsConfig, description="Upload limits, quotas and cleanup."
+    )
+    processing: ProcessingConfig = Field(
+        default_factory=ProcessingConfig, description="Processing jobs and workers."
+    )
+    playback: PlaybackConfig = Field(
+        default_factory=PlaybackConfig, description="Playback URLs and signed cookies."
+    )
 
     @property
     def home(self) -> Path:
@@ -226,6 +460,14 @@ class MediaHubConfig(MediaHubModel):
     @property
     def token_key_file(self) -> Path:
         return self.tokens.key_file or self.home / "token-key"
+
+    @property
+    def tus_dir(self) -> Path:
+        return self.uploads.tus_dir or self.home / "tus"
+
+    @property
+    def work_dir(self) -> Path:
+        return self.processing.work_dir or self.home / "work"
 
 
 def _message(err: Mapping[str, object]) -> str:

@@ -260,14 +260,99 @@ class RegionConfig(CfModel):
         return f"{self.name} ({self.display_name})" if self.display_name else self.name
 
 
+class ReplicaBucket(CfModel):
+    """One side of a replication rule: a bucket of a configured region."""
+
+    region: str = Field(description="Name of a region listed under Regions.")
+    bucket: str = Field(description="A bucket of that region.")
+
+
+class ReplicationRule(CfModel):
+    """Two buckets kept identical by a `weed filer.sync` between their regions' stores."""
+
+    id: str = Field(
+        alias="ID",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$",
+        description="Rule id (S3's ID): letters, digits, `_.-`.",
+    )
+    status: Literal["Enabled", "Disabled"] = Field(
+        default="Enabled", description="Disabled = no filer.sync and no audit for this rule."
+    )
+    source: ReplicaBucket = Field(description="One bucket (filer.sync's `-a` side).")
+    destination: ReplicaBucket = Field(description="The other bucket (filer.sync's `-b` side).")
+    bidirectional: bool = Field(
+        default=True,
+        description="Active-active (writes on either side replicate); false = Source to "
+        "Destination only (`-isActivePassive`).",
+    )
+
+
+class ReplicationConfig(CfModel):
+    """Cross-region replication between managed stores, and the replication auditor."""
+
+    rules: CfList[ReplicationRule] = Field(
+        default=(),
+        max_length=11,
+        description="Bucket pairs to replicate (at most 11); at most one rule per region pair.",
+    )
+    memory_limit: Size = Field(
+        default=256 * MiB,
+        description="GOMEMLIMIT of each filer.sync (~100 MiB idle; ~360 MiB after a few 64 MiB "
+        "objects without a limit, ~310 MiB with 256 MiB). At least 64 MiB.",
+    )
+    audit_interval_seconds: float = Field(
+        default=60.0, gt=0, description="Seconds between two audits by the supervised auditor."
+    )
+    grace_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="A difference younger than this is PENDING (replication in flight); "
+        "older ones are FAILED and repaired.",
+    )
+    repair: bool = Field(
+        default=True,
+        description="The supervised auditor repairs FAILED objects (last writer wins).",
+    )
+    tombstone_lookback_seconds: float = Field(
+        default=7 * 86_400.0,
+        ge=0,
+        description="How far back the auditor reads each filer's metadata log for deletes "
+        "when a key is missing on one side.",
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> ReplicationConfig:
+        if self.memory_limit < 64 * MiB:
+            raise ConfigPathError.at("MemoryLimit", "at least 64 MiB")
+        problems = _duplicates((r.id for r in self.rules), "Rules", "rule", key_name="ID")
+        pairs: dict[frozenset[str], str] = {}
+        for i, rule in enumerate(self.rules):
+            pair = frozenset((rule.source.region, rule.destination.region))
+            if len(pair) < 2:
+                problems.append((("Rules", i), "Source and Destination are in one region"))
+            elif pair in pairs:
+                problems.append(
+                    (("Rules", i), f"rule {pairs[pair]!r} already replicates these regions")
+                )
+            pairs.setdefault(pair, rule.id)
+        if problems:
+            raise ConfigPathError(problems)
+        return self
+
+
 class StorageConfig(CfModel):
     """The storage regions of a stack."""
 
     regions: CfList[RegionConfig] = Field(default=(), description="Storage regions.")
+    replication: ReplicationConfig = Field(
+        default_factory=ReplicationConfig,
+        description="Replication rules between regions and the auditor's settings.",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> StorageConfig:
         problems = _duplicates((r.name for r in self.regions), "Regions", "region")
+        problems += self._replication_problems()
         owners: dict[str, str] = {}
         for i, region in enumerate(self.regions):
             for j, bucket in enumerate(region.buckets):
@@ -290,6 +375,32 @@ class StorageConfig(CfModel):
                 return region
         raise KeyError(name)
 
+    def enabled_rules(self) -> list[ReplicationRule]:
+        return [r for r in self.replication.rules if r.status == "Enabled"]
+
+    def _replication_problems(self) -> list[tuple[tuple[PathPart, ...], str]]:
+        regions = {r.name: r for r in self.regions}
+        problems: list[tuple[tuple[PathPart, ...], str]] = []
+        for i, rule in enumerate(self.replication.rules):
+            for side, end in (("Source", rule.source), ("Destination", rule.destination)):
+                where: tuple[PathPart, ...] = ("Replication", "Rules", i, side)
+                region = regions.get(end.region)
+                if region is None:
+                    problems.append(((*where, "Region"), f"{end.region!r} is not a listed region"))
+                elif not region.managed:
+                    problems.append(
+                        (
+                            (*where, "Region"),
+                            f"{end.region!r} is external: filer.sync needs managed stores "
+                            "(replicate external buckets with the store's own replication)",
+                        )
+                    )
+                elif end.bucket not in {b.name for b in region.buckets}:
+                    problems.append(
+                        ((*where, "Bucket"), f"{end.bucket!r} is not a bucket of {end.region}")
+                    )
+        return problems
+
 
 def _endpoint_problem(url: str) -> str | None:
     parts = urlsplit(url)
@@ -301,13 +412,13 @@ def _endpoint_problem(url: str) -> str | None:
 
 
 def _duplicates(
-    names: Iterable[str], key: str, what: str
+    names: Iterable[str], key: str, what: str, key_name: str = "Name"
 ) -> list[tuple[tuple[PathPart, ...], str]]:
     seen: set[str] = set()
     out: list[tuple[tuple[PathPart, ...], str]] = []
     for i, name in enumerate(names):
         if name in seen:
-            out.append(((key, i, "Name"), f"{what} {name!r} is listed twice"))
+            out.append(((key, i, key_name), f"{what} {name!r} is listed twice"))
         seen.add(name)
     return out
 
@@ -344,7 +455,13 @@ def default_storage(app_origins: Iterable[str]) -> StorageConfig:
         }
         for name, display in DEFAULT_REGIONS
     ]
-    return parse_storage({"Regions": regions}, "default storage")
+    (first, _), (second, _) = DEFAULT_REGIONS
+    rule = {
+        "ID": "mediahub",
+        "Source": {"Region": first, "Bucket": media_bucket_name(first)},
+        "Destination": {"Region": second, "Bucket": media_bucket_name(second)},
+    }
+    return parse_storage({"Regions": regions, "Replication": {"Rules": [rule]}}, "default storage")
 
 
 def parse_storage(data: object, source: str) -> StorageConfig:

@@ -28,6 +28,7 @@ _UNMODELLED_STATUS = {
     "NotImplemented": 501,
     "UnknownOperation": 404,
     "MethodNotAllowed": 405,
+    "NoSuchEdge": 404,
     "InternalFailure": 500,
 }
 

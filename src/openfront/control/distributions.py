@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from openfront.control import ids
+from openfront.control import fleet, ids
 from openfront.control.compat import api_document, model_document, validate_config
 from openfront.control.errors import ApiError
 from openfront.control.models import Alias, Distribution, DistributionVersion, Invalidation
@@ -138,6 +138,7 @@ def _add_version(
     api_config: dict[str, Any] | None,
     config: dict[str, Any] | None,
 ) -> None:
+    fleet.lock_changes(session)
     session.add(
         DistributionVersion(
             distribution_id=dist_id,
@@ -175,7 +176,7 @@ def create_distribution(
         caller_reference=ref,
         arn=f"arn:aws:cloudfront::{settings.account_id}:distribution/{dist_id}",
         domain_name=f"{dist_id.lower()}.{settings.domain_suffix}",
-        status=DEPLOYED if settings.complete_immediately else IN_PROGRESS,
+        status=IN_PROGRESS if fleet.must_wait(session, settings, now) else DEPLOYED,
         enabled=enabled,
         version=1,
         etag=etag,
@@ -220,7 +221,7 @@ def update_distribution(
             etag=etag,
             version=version,
             enabled=enabled,
-            status=DEPLOYED if settings.complete_immediately else IN_PROGRESS,
+            status=IN_PROGRESS if fleet.must_wait(session, settings, now) else DEPLOYED,
             last_modified_at=now,
         )
         .execution_options(synchronize_session=False)

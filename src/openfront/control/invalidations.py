@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from openfront.cache.invalidation import validate_invalidation_path
-from openfront.control import ids
+from openfront.control import fleet, ids
 from openfront.control.distributions import IN_PROGRESS
 from openfront.control.errors import ApiError
 from openfront.control.models import Distribution, Invalidation
@@ -108,7 +108,8 @@ def create_invalidation(
         msg = f"In progress: {busy_files} paths and {busy_wildcards} wildcard paths; the limits "
         msg += f"are {file_limit} and {wildcard_limit} per distribution."
         raise ApiError("TooManyInvalidationsInProgress", msg)
-    done = settings.complete_immediately
+    fleet.lock_changes(session)
+    done = not fleet.must_wait(session, settings, now)
     row = Invalidation(
         id=ids.invalidation_id(),
         distribution_id=dist_id,

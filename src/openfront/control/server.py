@@ -21,6 +21,8 @@ from openfront.control.audit import AuditEntry
 from openfront.control.awsmodel import operation
 from openfront.control.db import Database
 from openfront.control.errors import ApiError, error_document
+from openfront.control.fleet_bus import BusPublisher
+from openfront.control.fleet_http import FleetRoutes, is_fleet_path
 from openfront.control.handlers import HANDLERS, Call
 from openfront.control.keys import SecretBox, secret_for
 from openfront.control.settings import ApiSettings
@@ -41,6 +43,10 @@ class ApiServer:
         self.box = box
         self.port = 0
         self._runner: web.AppRunner | None = None
+        self.fleet = FleetRoutes(settings, db)
+        self._settler: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self.bus: BusPublisher | None = None
 
     async def start(self, host: str, port: int) -> None:
         app = web.Application(client_max_size=self.settings.max_body_bytes)
@@ -54,8 +60,36 @@ class ApiServer:
         sock.setblocking(False)
         self.port = sock.getsockname()[1]
         await web.SockSite(self._runner, sock).start()
+        self._settler = asyncio.get_running_loop().create_task(self._settle_loop())
+        if self.settings.bus_url is not None:
+            self.bus = BusPublisher(
+                self.settings.bus_url, self.settings.bus_stream, self.db, self.fleet.signal
+            )
+            await self.bus.start()
+
+    async def _settle_loop(self) -> None:
+        # Acks settle statuses as they arrive; this catches edges that went stale meanwhile.
+        # It ends by itself on close (no cancel), so no thread uses the database after that.
+        while not self._stopping.is_set():
+            try:
+                await asyncio.wait_for(self._stopping.wait(), 1.0)
+                return
+            except TimeoutError:
+                pass
+            try:
+                await asyncio.to_thread(self.fleet.settle)
+            except Exception:
+                log.exception("settling fleet statuses failed")
 
     async def close(self) -> None:
+        self.fleet.close()
+        if self.bus is not None:
+            await self.bus.close()
+            self.bus = None
+        self._stopping.set()
+        if self._settler is not None:
+            await self._settler
+            self._settler = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -94,6 +128,15 @@ class ApiServer:
         path = request.raw_path.partition("?")[0]
         if path == HEALTH_PATH and request.method in READ_METHODS:
             return web.Response(text="ok\n"), None
+        if is_fleet_path(path):
+            entry.action = self.fleet.action(request.method, path)
+            body = await _read_body(request)
+            entry.principal = _claimed_key(request)
+            await asyncio.to_thread(self._authenticate, request, body, now)
+            response = await self.fleet.handle(request, path, body, entry)
+            # A registration recorded its audit entry in its own transaction.
+            done = Call(self.db, self.settings, now, entry, "", 200, audited=bool(entry.action))
+            return response, done
         if path == AUDIT_PATH:
             entry.action = "OpenFrontGetAudit"
             op, uri = entry.action, dict[str, str]()
@@ -120,6 +163,8 @@ class ApiServer:
             success_status=int(operation(op)["http"].get("responseCode", 200)),
         )
         output = await asyncio.to_thread(handler, call, params)
+        if call.audited:
+            self.fleet.signal.notify()  # a change was stored: wake the edges' long-polls
         status, headers, payload = rest.render_output(op, output)
         return web.Response(status=status, body=payload, headers=headers), call
 

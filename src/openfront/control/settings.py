@@ -56,7 +56,36 @@ class ApiSettings(BaseModel):
         "(RequestTimeTooSkewed; AWS allows 15 minutes).",
     )
     complete_immediately: bool = Field(
-        default=True,
-        description="Until edges report back (the edge fleet step), distributions are "
-        "Deployed and invalidations Completed as soon as they are stored.",
+        default=False,
+        description="Report distributions Deployed and invalidations Completed as soon as they "
+        "are stored, whatever the edges say (an API whose edges do not follow it).",
+    )
+    edge_stale_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="An edge not heard from for this long is stale: it no longer holds "
+        "distributions InProgress or invalidations InProgress.",
+    )
+    edge_gone_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="An edge not heard from for this long is listed as gone.",
+    )
+    fleet_poll_seconds: float = Field(
+        default=20.0,
+        gt=0,
+        le=300,
+        description="Longest time a long-poll for changes is held open when nothing changes.",
+    )
+    bus_url: str | None = Field(
+        default=None,
+        pattern=r"^nats://",
+        description="Also publish every change to NATS JetStream at this URL (nats://HOST:PORT), "
+        "for edges started with --bus.",
+    )
+    bus_stream: str = Field(
+        default="OPENFRONT_FLEET",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="The JetStream stream the changes go to; subjects "
+        "`openfront.<stream in lower case>.config` and `.invalidation`.",
     )

@@ -21,6 +21,7 @@ from openfront.edge.origin_tls import OriginTls
 from openfront.edge.protocol import Connection
 from openfront.edge.request import Request
 from openfront.edge.respond import EdgeIdentity
+from openfront.edge.s3sign import S3Signer, load_s3_credentials
 from openfront.edge.store.disk import DiskStore
 from openfront.edge.store.memory import MemoryStore
 from openfront.edge.viewerinfo import ViewerInfo
@@ -56,27 +57,52 @@ class EdgeEnv:
             self.disk = DiskStore(root, e.cache.disk_bytes, share=share)
             self.spill_dir = str(root)
         self.client = OriginClient(
-            tls=OriginTls(e.origin_tls.ca_bundle, verify=e.origin_tls.verify)
+            tls=OriginTls(e.origin_tls.ca_bundle, verify=e.origin_tls.verify),
+            s3=S3Signer(load_s3_credentials(self.distributions, e.s3_origins)),
         )
         self.metrics = EdgeMetrics()
         self.logs: dict[str, AccessLog] = {}
-        if e.logs.path is not None:
-            for d in self.distributions:
+        self._open_logs()
+        self.viewers = self._viewer_info()
+        self.domains = {d.id: f"{d.id.lower()}.cloudfront.net" for d in self.distributions}
+        self.edge = Edge(self)
+
+    def _open_logs(self) -> None:
+        logs = self.cfg.edge.logs
+        if logs.path is None:
+            return
+        for d in self.distributions:
+            if d.id not in self.logs:
                 self.logs[d.id] = AccessLog(
-                    Path(e.logs.path),
+                    Path(logs.path),
                     d.id,
-                    rotate_bytes=e.logs.rotate_bytes or _NEVER,  # 0 means never
-                    rotate_seconds=e.logs.rotate_seconds or _NEVER,
-                    gzip_on_rotate=e.logs.gzip,
+                    rotate_bytes=logs.rotate_bytes or _NEVER,  # 0 means never
+                    rotate_seconds=logs.rotate_seconds or _NEVER,
+                    gzip_on_rotate=logs.gzip,
                 )
-        v = e.viewer
-        self.viewers = ViewerInfo(
+
+    def _viewer_info(self) -> ViewerInfo:
+        v = self.cfg.edge.viewer
+        return ViewerInfo(
             self.distributions,
             v.trusted_proxies,
             None if v.geoip_database is None else str(v.geoip_database),
         )
+
+    def set_config(self, cfg: OpenFrontConfig) -> None:
+        """Serve ``cfg``'s distributions from now on (the edge settings stay as they were).
+
+        Used when the control plane pushes a configuration. Cached objects stay: their keys
+        start with the distribution id, so a new version of a distribution keeps its cache.
+        """
+        self.cfg = cfg.model_copy(update={"edge": self.cfg.edge})
+        self.distributions = compile_all(self.cfg)
+        self.client.s3 = S3Signer(load_s3_credentials(self.distributions, self.cfg.edge.s3_origins))
+        self._open_logs()
+        self.viewers = self._viewer_info()
         self.domains = {d.id: f"{d.id.lower()}.cloudfront.net" for d in self.distributions}
-        self.edge = Edge(self)
+        self.edge.viewers = self.viewers
+        self.edge.set_distributions(self.distributions)
 
     async def open(self) -> None:
         if self.disk is not None:
@@ -156,7 +182,7 @@ class EdgeEnv:
         def pred(meta: Any) -> bool:
             return bool(meta.key.startswith(prefixes) and matcher.matches(meta.url))
 
-        removed = self.memory.delete_matching(pred)
+        removed = self.memory.delete_urls(prefixes, matcher.matches)
         if self.disk is not None:
             removed += await asyncio.to_thread(self.disk.delete_matching, pred, scan_disk=True)
         return {

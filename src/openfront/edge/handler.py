@@ -39,11 +39,9 @@ from openfront.edge.request import Request
 from openfront.edge.respond import EdgeIdentity, RequestIds, error_body, status_line
 from openfront.edge.serve import (
     Plan,
-    compact,
     edited_full_head,
     edited_head,
     expand,
-    full_head,
     head_bytes,
     plan_response,
     request_fields,
@@ -54,7 +52,7 @@ from openfront.edge.serve import (
     write_stored,
 )
 from openfront.edge.store.disk import DiskObject
-from openfront.edge.store.memory import MemoryObject
+from openfront.edge.store.memory import Entry, MemoryObject
 from openfront.errors import OriginError, OriginTimeout
 from openfront.http.dates import HttpDateCache
 from openfront.http.headers import parse_cookie_header, parse_query
@@ -185,26 +183,26 @@ class Edge:
             self.error(Ctx(conn, req, self.ids.next(), d), 403, "InvalidRequest")
             return None
         ck, full = self.keys.get(req, host, beh, d.prefix)
-        obj = self.memory.get(full)
-        if obj is not None:
-            meta = obj.meta
-            if meta.status == VARY_MARKER:
-                variant = secondary_key(full, meta.vary, vary_values(meta.vary, req.lookup.get))
-                obj = self.memory.get(variant)
-                meta = obj.meta if obj is not None else meta
-            if obj is not None and meta.status != VARY_MARKER:
+        e = self.memory.entry(full)
+        if e is not None:
+            shape = e.shape
+            if shape.status == VARY_MARKER:
+                variant = secondary_key(full, shape.vary, vary_values(shape.vary, req.lookup.get))
+                e = self.memory.entry(variant)
+                shape = e.shape if e is not None else shape
+            if e is not None and shape.status != VARY_MARKER:
                 now = time.time()
-                age = meta.initial_age + (now - meta.response_time)
+                age = now - e.born
                 # A stored error with a custom page leaves the hot path: the page is awaited.
-                if age < meta.ttl and (
-                    meta.status < 400 or not has_page(d.dist.custom_error_responses, meta.status)
+                if age < e.ttl and (
+                    shape.status < 400 or not has_page(d.dist.custom_error_responses, shape.status)
                 ):
                     if req.conditional:
                         ctx = Ctx(conn, req, self.ids.next(), d, "Hit")
                         ctx.policy = beh.response_headers
-                        self.serve_stored(ctx, meta, obj.body, now)
+                        self.serve_stored(ctx, e.meta(), e.body, now)
                     else:
-                        self._plain_hit(conn, req, d, meta, obj.body, age, beh.response_headers)
+                        self._plain_hit(conn, req, d, e, age, beh.response_headers)
                     return None
         return self._cached(Ctx(conn, req, self.ids.next(), d), beh, ck, full)
 
@@ -289,24 +287,20 @@ class Edge:
         conn: Connection,
         req: Request,
         d: DistRuntime,
-        meta: EntryMeta,
-        body: bytes,
+        e: Entry,
         age: float,
         policy: ResponseHeadersPolicy | None,
     ) -> None:
-        """The hot path: a fresh memory-tier object, no conditionals, no range."""
+        """The hot path: a fresh memory-tier object, no conditionals, no range.
+
+        The per-request fields go right after the status line, then the shape's shared header
+        lines, then the stored blob (own lines, blank line, body) as it is: one formatting
+        operation, no slicing.
+        """
         rid = self.ids.next()
-        if policy is None:
-            head = meta.head or full_head(meta)
-            tail = b""
-        else:
-            # The edited head is built once per stored head; only per-request lines are new.
-            ed = edited_head(meta, policy)
-            head = edited_full_head(meta, ed)
-            tail = request_fields(
-                policy, ed.edit, req, cache="hit", rid=rid, pop=self.identity.pop, dates=self.dates
-            )
-        status = meta.status
+        shape = e.shape
+        blob = e.blob
+        status = shape.status
         if status < 400:
             result = "Hit"
             prefix = self._hit_prefix
@@ -319,19 +313,66 @@ class Edge:
             connection = b"Connection: keep-alive\r\n"
         else:
             connection = b""
-        # One formatting operation builds the whole head: cheaper than a chain of concatenations.
-        first = b"%s%s%s\r\nAge: %d\r\n%s%s\r\n" % (head, prefix, rid, age, connection, tail)
-        if req.method == "HEAD":
-            conn.write(first)
-            sent = 0
-        else:
-            sent = len(body)
-            if sent <= _ONE_WRITE_MAX:
-                conn.write(first + body)
+        hlen = shape.hlen
+        size = len(blob) - hlen
+        if policy is not None:
+            # The edited head is built once per stored head; only per-request lines are new.
+            ed = e.edited
+            if ed is None or ed.policy is not policy:
+                meta = e.meta()
+                ed = e.edited = edited_head(meta, policy)
+                edited_full_head(meta, ed)
+            tail = request_fields(
+                policy, ed.edit, req, cache="hit", rid=rid, pop=self.identity.pop, dates=self.dates
+            )
+            first = b"%s%s%s\r\nAge: %d\r\n%s%s\r\n" % (ed.head, prefix, rid, age, connection, tail)
+            head_len = len(first)
+            if req.method == "HEAD":
+                conn.write(first)
+                size = 0
+            elif size <= _ONE_WRITE_MAX:
+                conn.write(first + memoryview(blob)[hlen:])
             else:
-                conn.writelines([first, body])
+                conn.writelines([first, memoryview(blob)[hlen:]])
+        elif req.method == "HEAD":
+            first = b"%s%s%s\r\nAge: %d\r\n%s%s%s" % (
+                shape.line,
+                prefix,
+                rid,
+                age,
+                connection,
+                shape.common,
+                blob[:hlen],
+            )
+            conn.write(first)
+            head_len = len(first)
+            size = 0
+        elif size <= _ONE_WRITE_MAX:
+            # One formatting operation builds the whole response.
+            out = b"%s%s%s\r\nAge: %d\r\n%s%s%s" % (
+                shape.line,
+                prefix,
+                rid,
+                age,
+                connection,
+                shape.common,
+                blob,
+            )
+            conn.write(out)
+            head_len = len(out) - size
+        else:
+            first = b"%s%s%s\r\nAge: %d\r\n%s%s" % (
+                shape.line,
+                prefix,
+                rid,
+                age,
+                connection,
+                shape.common,
+            )
+            conn.writelines([first, blob])
+            head_len = len(first) + hlen
         self.env.record_request(
-            d.dist.id, req, conn.scheme, rid, status, result, sent, len(first), meta.content_type
+            d.dist.id, req, conn.scheme, rid, status, result, size, head_len, shape.content_type
         )
         conn.finish(True)
 
@@ -373,7 +414,7 @@ class Edge:
                 # Promote small disk hits: the next one is answered inline from memory.
                 body = await asyncio.to_thread(found.read)
                 found.close()
-                self.memory.put(full, compact(found.meta), body)
+                self.memory.put(full, found.meta, body)
                 obj = self.memory.get(full)
         if obj is not None and obj.meta.status == VARY_MARKER:
             names = obj.meta.vary

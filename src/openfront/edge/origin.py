@@ -24,6 +24,7 @@ from openfront.edge.origin_conn import (
     encode_request_head,
 )
 from openfront.edge.origin_tls import OriginTls, bad_server_name, certificate_names_match, sni_name
+from openfront.edge.s3sign import S3Signer
 from openfront.errors import OriginConnectError, OriginError
 
 __all__ = ["OriginClient", "OriginResponse", "for_viewer"]
@@ -178,7 +179,9 @@ class OriginClient:
         tls: OriginTls | None = None,
         max_idle_per_host: int = 32,
         high_water: int = 1 << 20,
+        s3: S3Signer | None = None,
     ) -> None:
+        self.s3 = s3 or S3Signer()  # signs S3 origins' requests (Origin Access Control)
         self._ssl = ssl_context
         self._tls = tls or OriginTls()
         self._tls_logged: dict[tuple[str, str], float] = {}

@@ -18,6 +18,7 @@ import signal
 import socket
 import sys
 import tempfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,7 @@ from openfront.edge.tls import CertStore
 
 if TYPE_CHECKING:
     from openfront.config import OpenFrontConfig
+    from openfront.edge.follow import Follower
 
 _log = logging.getLogger("openfront.edge")
 
@@ -212,6 +214,8 @@ def serve(cfg: OpenFrontConfig, *, ready_file: Path | None = None) -> int:
 
     A port that cannot be bound is a one-line error on stderr and exit code 1.
     """
+    from openfront.errors import ConfigError
+
     _install_loop(cfg)
     try:
         if cfg.edge.workers <= 1:
@@ -223,6 +227,9 @@ def serve(cfg: OpenFrontConfig, *, ready_file: Path | None = None) -> int:
         detail = e.args[1] if isinstance(e, PortInUse) else f"cannot listen: {e}"
         print(f"error: {detail}", file=sys.stderr)
         return 1
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
 
 
 def _announce(url: str, admin_url: str, workers: int) -> None:
@@ -233,10 +240,44 @@ def _announce(url: str, admin_url: str, workers: int) -> None:
     )
 
 
+def _follower(
+    cfg: OpenFrontConfig,
+    load: Callable[[OpenFrontConfig], Awaitable[None]],
+    invalidate: Callable[[str | None, list[str]], Awaitable[Any]],
+) -> Follower | None:
+    """The control plane client when the edge follows one (the only one on this host)."""
+    if cfg.edge.control_plane is None:
+        return None
+    from openfront.edge.follow import Follower
+
+    async def purge(dist_id: str, paths: list[str]) -> None:
+        try:
+            await invalidate(dist_id, paths)
+        except LookupError:
+            pass  # a distribution this edge does not serve has nothing cached here
+
+    return Follower(cfg, load, purge)
+
+
 async def _serve_single(cfg: OpenFrontConfig, ready_file: Path | None) -> int:
+    edge: RunningEdge | None = None
+
+    async def load(new: OpenFrontConfig) -> None:
+        assert edge is not None
+        edge.env.set_config(new)
+
+    async def invalidate(dist_id: str | None, paths: list[str]) -> Any:
+        assert edge is not None
+        return await edge.env.invalidate(dist_id, paths)
+
+    follower = _follower(cfg, load, invalidate)
+    if follower is not None:
+        cfg = follower.initial_config()
     edge = RunningEdge(cfg)
     await edge.start()
     host, _ = split_addr(cfg.edge.listen)
+    if follower is not None:
+        follower.start(f"http://{host}:{edge.port}")
     admin_host, _ = split_addr(cfg.edge.admin.listen)
     _announce(f"http://{host}:{edge.port}", f"http://{admin_host}:{edge.admin_port}", 1)
     if ready_file is not None:
@@ -256,6 +297,8 @@ async def _serve_single(cfg: OpenFrontConfig, ready_file: Path | None) -> int:
     try:
         await _wait_for_signal()
     finally:
+        if follower is not None:
+            await follower.close()
         await edge.close()
     return 0
 
@@ -290,7 +333,15 @@ async def _serve_master(cfg: OpenFrontConfig, ready_file: Path | None) -> int:
     cfg_path = run_dir / "config.json"
     # Only what was set: defaults stay defaults when the worker validates it again. Secrets
     # come out masked, and workers do not need them (the admin port is the master's).
-    cfg_path.write_text(cfg.model_dump_json(by_alias=True, exclude_unset=True))
+    dumped = cfg.model_dump_json(by_alias=True, exclude_unset=True)
+    follow_args: list[str] = []
+    if cfg.edge.control_plane is not None:
+        # Workers load the edge settings, then the snapshot the master's follower keeps.
+        from openfront.edge.follow import STATE_FILE
+
+        dumped = json.dumps({"edge": json.loads(dumped)["edge"]})
+        follow_args = [str(cfg.edge.control_plane.data_dir.absolute() / STATE_FILE)]
+    cfg_path.write_text(dumped)
     workers = [_Worker(i) for i in range(cfg.edge.workers)]
     stopping = asyncio.Event()
 
@@ -310,6 +361,7 @@ async def _serve_master(cfg: OpenFrontConfig, ready_file: Path | None) -> int:
             str(rep_w),
             str(ready_w),
             str(tls_port),
+            *follow_args,
             pass_fds=(ctl_r, rep_w, ready_w),
         )
         for fd in (ctl_r, rep_w, ready_w):
@@ -382,6 +434,14 @@ async def _serve_master(cfg: OpenFrontConfig, ready_file: Path | None) -> int:
         replies = await broadcast({"op": "status"})
         return {"workers": replies}
 
+    async def load(_: OpenFrontConfig) -> None:
+        # The follower saved the snapshot before calling: each worker reads and loads it.
+        for r in await broadcast({"op": "load"}):
+            if "error" in r:
+                _log.error("a worker could not load the configuration: %s", r["error"])
+
+    follower = _follower(cfg, load, invalidate)
+
     try:
         for w in workers:
             await spawn(w)
@@ -395,6 +455,8 @@ async def _serve_master(cfg: OpenFrontConfig, ready_file: Path | None) -> int:
         await asyncio.to_thread(shutil.rmtree, run_dir, True)
         return 1
     watchers = [create_task(watch(w)) for w in workers]
+    if follower is not None:
+        follower.start(f"http://{host}:{port}")
     admin_host, admin_port = split_addr(cfg.edge.admin.listen)
     token = cfg.edge.admin.token
     admin = AdminServer(
@@ -429,6 +491,8 @@ async def _serve_master(cfg: OpenFrontConfig, ready_file: Path | None) -> int:
         await _wait_for_signal()
     finally:
         stopping.set()
+        if follower is not None:
+            await follower.close()
         for t in watchers:
             t.cancel()
         await admin.close()

@@ -67,11 +67,22 @@ async def send(
         if cookies:
             headers.append(("Cookie", cookies))
         headers.extend(extra)
+        target = origin.path + path_and_query
         try:
+            if origin.s3 is not None:
+                target, headers = client.s3.prepare(
+                    origin,
+                    method,
+                    target,
+                    headers,
+                    req.headers,
+                    req.query,
+                    has_body=body is not None,
+                )
             resp = await client.request(
                 origin,
                 method,
-                origin.path + path_and_query,
+                target,
                 headers,
                 body,
                 body_length=req.content_length if body is not None and not req.chunked else None,

@@ -14,9 +14,12 @@ from openfront.mediahub import errors
 from openfront.mediahub.auth import AuthService
 from openfront.mediahub.context import AUTH, CONFIG, DATABASE
 from openfront.mediahub.database import Database
-from openfront.mediahub.routes import auth, status
+from openfront.mediahub.jobs.app import install_processing
+from openfront.mediahub.routes import auth, status, tus, videos
+from openfront.mediahub.routes.web import web_app
+from openfront.mediahub.uploads_app import install_uploads
 
-ROUTE_MODULES = (auth, status)
+ROUTE_MODULES = (auth, status, videos, tus)
 _log = logging.getLogger("openfront.mediahub")
 _CODES = {
     404: "not_found",
@@ -60,11 +63,13 @@ async def _no_store(request: web.Request, response: web.StreamResponse) -> None:
 
 
 def make_app(cfg: MediaHubConfig, db: Database, auth_service: AuthService) -> web.Application:
-    app = web.Application(middlewares=[json_errors], client_max_size=cfg.max_body_bytes)
+    app = web.Application(middlewares=[json_errors, web_app], client_max_size=cfg.max_body_bytes)
     app[CONFIG] = cfg
     app[DATABASE] = db
     app[AUTH] = auth_service
     for module in ROUTE_MODULES:
         app.add_routes(module.routes)
     app.on_response_prepare.append(_no_store)
+    install_uploads(app, cfg, db)
+    install_processing(app, cfg, db)
     return app

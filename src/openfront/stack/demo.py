@@ -51,6 +51,7 @@ class DemoOptions:
     free_ports: bool = False  # every service on a free port instead of DEMO_PORTS
     storage: bool = True  # run the storage regions too
     storage_config: Path | None = None  # regions from this file instead of the demo's two
+    api: bool = True  # run `openfront api` and an edge that follows it (stack/demo_api.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,13 +285,28 @@ class DemoStack:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         services = specs(layout, self.options.host, ports)
+        api = None
+        if self.options.api:
+            from openfront.stack import demo_api
+
+            api = demo_api.prepare(
+                layout.data_dir,
+                self.options.host,
+                free_ports=self.options.free_ports,
+                warn=self._warn,
+            )
+            api_spec, fleet_spec = demo_api.specs(api, layout.run)
+            services = [services[0], api_spec, *services[1:], fleet_spec]
         if regions is not None:
             services = regions.specs(layout.run, os.environ, self._warn) + services
         try:
             await self._external_regions(regions)
             started = await self._start_all(supervisor, services, stop)
             if started:
-                print_welcome(self.console, layout, supervisor, self.stack.services())
+                extra = None
+                if api is not None:
+                    extra = await self._api_welcome(api, supervisor, ports["origin"])
+                print_welcome(self.console, layout, supervisor, self.stack.services(), extra)
                 await stop.wait()
             return 0 if started else 1
         finally:
@@ -299,6 +315,18 @@ class DemoStack:
             for name in reversed(self.names):
                 self.stack.remove(name)
             self.console.print("stopped")
+
+    async def _api_welcome(
+        self, api: Any, supervisor: Supervisor, origin_port: int
+    ) -> Callable[[], None]:
+        """Create the demo distribution through the API; the welcome text's API part."""
+        from openfront.stack import demo_api
+
+        dist_id = await asyncio.to_thread(demo_api.ensure_distribution, api, origin_port)
+        fleet_url = str(supervisor.ready_info("fleet-edge")["url"])
+        return lambda: demo_api.welcome(
+            self.console, api, dist_id, fleet_url, _shell_path, openfront_command()
+        )
 
     async def _start_all(
         self, supervisor: Supervisor, services: list[ServiceSpec], stop: asyncio.Event
@@ -345,6 +373,7 @@ def print_welcome(
     layout: DemoLayout,
     supervisor: Supervisor,
     services: dict[str, Any] | None = None,
+    api_welcome: Callable[[], None] | None = None,
 ) -> None:
     edge, origin = supervisor.ready_info("edge"), supervisor.ready_info("origin")
     url, admin = str(edge["url"]), str(edge.get("admin_url", ""))
@@ -356,6 +385,9 @@ def print_welcome(
         table.add_row("edge (HTTPS)", str(edge["https_url"]), str(supervisor.pid("edge")))
     table.add_row("edge admin", admin, str(supervisor.pid("edge")))
     table.add_row("origin", str(origin["url"]), str(supervisor.pid("origin")))
+    for name in ("api", "fleet-edge"):  # the control plane and the edge following it
+        if name in (services or {}):
+            table.add_row(name, str(supervisor.ready_info(name)["url"]), str(supervisor.pid(name)))
     storage = storage_welcome(services or {}, _shell_path(layout.data_dir), openfront_command())
     for row in storage.rows:
         table.add_row(*row)
@@ -385,6 +417,8 @@ def print_welcome(
     console.print(f"Services are listed in {stack}; their output is in {run}/.")
     for line in storage.notes:
         console.print(line)
+    if api_welcome is not None:
+        api_welcome()
     console.print("Press Ctrl-C to stop.")
 
 

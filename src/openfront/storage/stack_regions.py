@@ -17,6 +17,13 @@ from openfront.storage.region import (
     prepare_external,
     prepare_managed,
 )
+from openfront.storage.replication import (
+    auditor_spec,
+    sync_metrics_port,
+    sync_pairs,
+    sync_spec,
+    write_plan,
+)
 from openfront.storage.service import region_spec
 
 Say = Callable[[str], None]
@@ -71,7 +78,31 @@ class StackRegions:
     def specs(
         self, run_dir: Path, environ: Mapping[str, str], on_note: Say | None
     ) -> list[ServiceSpec]:
-        return [
+        """The stores, then one filer.sync per enabled replication rule (started once both
+        stores answer, since services start in order), then the auditor."""
+        stores = [
             region_spec(region, run_dir / f"{region.service}.log", environ, on_note)
             for region in self.managed
         ]
+        return stores + self.replication_specs(run_dir, environ)
+
+    def replication_specs(self, run_dir: Path, environ: Mapping[str, str]) -> list[ServiceSpec]:
+        pairs = sync_pairs(self.config.enabled_rules(), self.managed)
+        if not pairs:
+            return []
+        replication = self.config.replication
+        write_plan(self.regions_dir.parent, pairs, replication)
+        weed = self.managed[0].weed
+        base = {r.name: r.ports.base for r in self.managed}
+        syncs = [
+            sync_spec(
+                pair,
+                weed,
+                run_dir,
+                environ,
+                replication.memory_limit,
+                sync_metrics_port(base[pair.a.region], i),
+            )
+            for i, pair in enumerate(pairs)
+        ]
+        return [*syncs, auditor_spec(self.regions_dir.parent, run_dir)]

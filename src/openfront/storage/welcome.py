@@ -43,9 +43,39 @@ def storage_welcome(services: Mapping[str, Any], data: str, openfront: str) -> S
                 f"{s3} presign {where} s3://{buckets[0]}/{key}",
             ),
         ]
+    _replication(welcome, services, data, openfront)
     for info in regions:
         if info.get("credentials_file") and info.get("managed"):
             welcome.notes.append(
                 f"S3 credentials of {info['region']} are in {info['credentials_file']} (mode 0600)."
             )
     return welcome
+
+
+def _replication(
+    welcome: StorageWelcome, services: Mapping[str, Any], data: str, openfront: str
+) -> None:
+    """Rows for filer.sync and the auditor, and how to see replication at work."""
+    syncs = [n for n in sorted(services) if n.startswith("replication-") and "a" in services[n]]
+    for name in syncs:
+        info = services[name]
+        label = f"replication {info['a']['region']} <-> {info['b']['region']}"
+        welcome.rows.append((label, str(info.get("metrics_url", info["url"])), str(info["pid"])))
+    audit = services.get("replication-audit")
+    if audit is not None:
+        url = str(audit.get("metrics_url") or audit["url"])
+        welcome.rows.append(("replication auditor", url, str(audit.get("pid", ""))))
+    if not syncs:
+        return
+    info = services[syncs[0]]
+    a, b = info["a"], info["b"]
+    s3 = f"{openfront} s3"
+    welcome.tries += [
+        (
+            f"Put an object in {a['region']}, list it in {b['region']} a moment later",
+            f"{s3} cp --data {data} --region {a['region']} {data}/origin/index.html "
+            f"s3://{a['bucket']}/public/{a['region']}.html && "
+            f"{s3} ls --data {data} --region {b['region']} s3://{b['bucket']}/public/",
+        ),
+        ("Replication status of every object", f"{openfront} storage audit --data {data}"),
+    ]

@@ -13,7 +13,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import select, text
 from tests.integration.control.helpers import ApiThread, dist_config, unique
 
-from openfront.control import distributions, invalidations
+from openfront.control import distributions, fleet, invalidations
 from openfront.control.db import VERSION_TABLE, Database
 from openfront.control.errors import ApiError
 from openfront.control.models import Base, DistributionVersion
@@ -41,11 +41,9 @@ def test_schema_matches_the_models(api: ApiThread) -> None:
 
 def test_invalidation_quotas_count_in_progress_paths(api: ApiThread) -> None:
     db = api.state.db
-    settings = ApiSettings(
-        complete_immediately=False,
-        max_invalidation_paths_in_progress=3,
-        max_wildcard_paths_in_progress=1,
-    )
+    settings = ApiSettings(max_invalidation_paths_in_progress=3, max_wildcard_paths_in_progress=1)
+    with db.write() as session:  # a healthy edge at NOW: invalidations wait for it
+        fleet.register(session, fleet.parse_registration(unique("edge"), {}), "test", NOW)
     dist = _create(db, settings)
 
     def invalidate(*paths: str) -> str:

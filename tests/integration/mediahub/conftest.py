@@ -88,6 +88,7 @@ def hub_config(database: str, data_dir: Path, **overrides: Any) -> MediaHubConfi
             "data_dir": data_dir,
             "database_url": database,
             "argon2": CHEAP_ARGON2,
+            "processing": {"worker": False},  # tests that process videos turn it on
             **overrides,
         }
     )

@@ -160,7 +160,7 @@ async def test_oversize_bodies_are_413(hub: RunningMediaHub, client: httpx.Async
 
 
 async def test_unknown_paths_and_methods(hub: RunningMediaHub, client: httpx.AsyncClient) -> None:
-    r = await client.get(f"{hub.url}/videos")
+    r = await client.get(f"{hub.url}/auth/no-such-route")
     assert r.status_code == 404 and r.json()["error"] == "not_found"
     r = await client.get(f"{hub.url}/auth/signup")
     assert r.status_code == 405 and r.json()["error"] == "method_not_allowed"

@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
 from openfront.mediahub.accounts import AccountStore, Conflict, Refused, Rotated
-from openfront.mediahub.database import VERSION_TABLE, Database, database_url
+from openfront.mediahub.database import MIGRATIONS, VERSION_TABLE, Database, database_url
 from openfront.mediahub.models import Base
 from openfront.mediahub.names import normalise_email
 
@@ -34,7 +36,9 @@ def test_migrations_match_the_models(db: Database) -> None:
         tables = set(inspect(conn).get_table_names())
         assert VERSION_TABLE in tables and "alembic_version" not in tables
         version = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar_one()
-    assert version == "0001"
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert version == ScriptDirectory.from_config(config).get_current_head()
 
 
 def test_migrating_again_and_concurrently_is_harmless(database: str, db: Database) -> None:

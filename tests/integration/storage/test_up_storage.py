@@ -72,11 +72,12 @@ def test_up_runs_a_store_per_region_and_stops_them(tmp_path: Path) -> None:
             assert [b["Name"] for b in client.list_buckets()["Buckets"]] == [bucket]
             (rule,) = client.get_bucket_cors(Bucket=bucket)["CORSRules"]
             assert f"http://127.0.0.1:{edge_port}" in rule["AllowedOrigins"]
-            client.put_object(Bucket=bucket, Key="public/hello.txt", Body=region.encode())
-            client.put_object(Bucket=bucket, Key="private/hello.txt", Body=b"no")
-            public = httpx.get(f"{info['url']}/{bucket}/public/hello.txt")
+            # Keys name their region: the buckets replicate, one key per writer (storage.md).
+            client.put_object(Bucket=bucket, Key=f"public/{region}.txt", Body=region.encode())
+            client.put_object(Bucket=bucket, Key=f"private/{region}.txt", Body=b"no")
+            public = httpx.get(f"{info['url']}/{bucket}/public/{region}.txt")
             assert public.status_code == 200 and public.text == region
-            assert httpx.get(f"{info['url']}/{bucket}/private/hello.txt").status_code == 403
+            assert httpx.get(f"{info['url']}/{bucket}/private/{region}.txt").status_code == 403
         # weed mini would turn the caller's AWS_* variables into a second identity.
         operator = S3Credentials(*OPERATOR)
         with pytest.raises(ClientError) as refused:

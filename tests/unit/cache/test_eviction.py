@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from openfront.cache.eviction import Lru, S3Fifo
+from openfront.cache.eviction import FifoNode, Lru, S3Fifo, S3FifoCore
 
 Factory = Callable[[int], S3Fifo[int] | Lru[int]]
 POLICIES: list[Factory] = [S3Fifo, Lru]
@@ -139,3 +139,59 @@ def test_s3fifo_mass_removal_compacts_queues() -> None:
         p.remove(k)
     assert len(p) == 0 and p.used_bytes == 0
     assert p.insert(5, 10_000) == []
+
+
+class _Blob(FifoNode):
+    """A node whose charge follows its payload, like the memory tier's entries."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, key: int, data: bytes) -> None:
+        self.key = key
+        self.state = 0
+        self.data = data
+
+    def charge(self) -> int:
+        return len(self.data)
+
+
+def test_core_admit_touch_discard_and_recharge() -> None:
+    core: S3FifoCore[_Blob] = S3FifoCore(100)
+    a = _Blob(1, b"x" * 10)
+    assert core.admit(a) == [] and core.nodes[1] is a and core.used_bytes == 10
+    for _ in range(5):
+        S3FifoCore.touch(a)
+    assert a.state & 3 == 3  # two-bit frequency saturates
+    a.data = b"x" * 30
+    assert core.recharge(a, 10) == [] and core.used_bytes == 30
+    b = _Blob(2, b"y" * 60)
+    assert core.admit(b) == [] and core.used_bytes == 90
+    c = _Blob(3, b"w" * 20)
+    assert core.admit(c) == [b]  # b was never hit: it leaves small first; a (hit) goes to main
+    assert 1 in core and 2 not in core and core.used_bytes == 50
+    assert core.discard(3) is c and core.discard(3) is None
+    assert core.used_bytes == sum(n.charge() for n in core.nodes.values())
+
+
+def test_core_replacing_a_key_drops_the_old_node() -> None:
+    core: S3FifoCore[_Blob] = S3FifoCore(100)
+    old, new = _Blob(1, b"a" * 40), _Blob(1, b"b" * 20)
+    core.admit(old)
+    core.admit(new)
+    assert core.nodes[1] is new and core.used_bytes == 20 and len(core) == 1
+    # The old node is still queued, flagged gone: evicting past it must not count it.
+    for k in range(2, 12):
+        core.admit(_Blob(k, b"c" * 10))
+    assert core.used_bytes == sum(n.charge() for n in core.nodes.values()) <= 100
+
+
+def test_core_growth_past_capacity_evicts() -> None:
+    core: S3FifoCore[_Blob] = S3FifoCore(100)
+    nodes = [_Blob(k, b"z" * 20) for k in range(5)]
+    for n in nodes:
+        core.admit(n)
+    grown = nodes[4]
+    grown.data = b"z" * 60
+    evicted = core.recharge(grown, 20)
+    assert evicted and core.used_bytes <= 100
+    assert all(n.key not in core for n in evicted)

@@ -209,7 +209,7 @@ CASES: list[tuple[str, Callable[[Data], None], str]] = [
     (
         "S3 origin",
         lambda d: dc(d)["Origins"][0].update(S3OriginConfig={"OriginAccessIdentity": ""}),
-        f"{D}.Origins[0].S3OriginConfig: S3 origins arrive with object storage",
+        f"{D}.Origins[0].DomainName: an S3 origin's DomainName is BUCKET.s3.REGION.amazonaws.com",
     ),
     (
         "URL as DomainName",

@@ -66,9 +66,9 @@ def _models() -> list[type[BaseModel]]:
     seen: list[type[BaseModel]] = [MediaHubConfig]
     for model in seen:
         for field in model.model_fields.values():
-            ann = field.annotation
-            if isinstance(ann, type) and issubclass(ann, BaseModel) and ann not in seen:
-                seen.append(ann)
+            for ann in (field.annotation, *get_args(field.annotation)):  # X and X | None
+                if isinstance(ann, type) and issubclass(ann, BaseModel) and ann not in seen:
+                    seen.append(ann)
     return seen
 
 
