@@ -197,3 +197,22 @@ async def test_slow_upload_body_times_out(origin: TestOrigin, make_edge) -> None
     writer.close()
     assert _status(data) == 408
     assert not any(r.method == "POST" for r in origin.requests)  # never a complete upload
+
+
+async def test_closing_the_edge_closes_idle_keep_alive_connections(origin, make_edge) -> None:
+    from tests.support.origin import Reply
+
+    origin.set("/k", Reply(200, [("Cache-Control", "max-age=60")], b"k"))
+    edge = await make_edge(origin.port)
+    reader, writer = await asyncio.open_connection("127.0.0.1", edge.port)
+    try:
+        writer.write(b"GET /k HTTP/1.1\r\nHost: a\r\n\r\n")
+        await writer.drain()
+        head = await reader.readuntil(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200")
+        assert await reader.readexactly(1) == b"k"
+        await edge.close()  # the connection waits for its next request: a graceful stop ends it
+        assert await asyncio.wait_for(reader.read(), 10) == b""
+    finally:
+        writer.close()
+        await writer.wait_closed()

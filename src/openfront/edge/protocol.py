@@ -406,6 +406,13 @@ class Connection(asyncio.Protocol):
             self.transport.close()
         self._cancel_timers()
 
+    def close_if_idle(self) -> bool:
+        """Close a keep-alive connection waiting for its next request (a graceful stop)."""
+        if self._busy or self._pending or self.current is not None or self.closed:
+            return False
+        self.close()
+        return True
+
     def abort(self) -> None:
         self._closing = True
         if self.transport is not None:
@@ -514,9 +521,12 @@ class Sweeper:
         self._handle = loop.call_later(self._interval, self._tick) if self._conns else None
 
     def close(self) -> None:
+        """Stop the clock and close the idle keep-alive connections; busy ones finish."""
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None
+        for conn in list(self._conns):
+            conn.close_if_idle()
 
 
 class _LimitExceeded(Exception):
