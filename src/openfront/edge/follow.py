@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from openfront.config import EdgeConfig, OpenFrontConfig
 from openfront.config.load import config_error
 from openfront.errors import ConfigError
+from openfront.fileio import write_atomic
 
 if TYPE_CHECKING:
     import aiohttp
@@ -76,20 +77,7 @@ def read_config_data(path: Path) -> object:
 
 def write_durably(path: Path, data: bytes, mode: int = 0o644) -> None:
     """Temp file, fsync, rename, fsync of the folder: the old or the new file after a crash."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    write_atomic(path, data, mode)
 
 
 def edge_id(cp: ControlPlaneConfig) -> str:

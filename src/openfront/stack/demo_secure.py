@@ -6,7 +6,6 @@ and a signed URL handed out earlier keep working across restarts.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from openfront.cli._certgen import CA_FILE, issue_certificate, load_or_create_ca
+from openfront.fileio import write_atomic
 
 KEY_PAIR_ID = "KOPENFRONTDEMO"
 KEY_GROUP_ID = "demo-signers"
@@ -49,22 +49,12 @@ def ensure_secrets(directory: Path) -> DemoSecrets:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        _write_private(signing, pem)
+        write_atomic(signing, pem, 0o600)
     private = serialization.load_pem_private_key(signing.read_bytes(), password=None)
     public = private.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     return DemoSecrets(certs / CA_FILE, cert, cert_key, signing, public.decode("ascii"))
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 def edge_settings(secrets: DemoSecrets, https_listen: str) -> dict[str, Any]:

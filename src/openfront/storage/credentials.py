@@ -15,6 +15,7 @@ from typing import Any
 
 from openfront.config.storage import CredentialsConfig
 from openfront.errors import StorageError
+from openfront.fileio import write_atomic
 
 _KEY_ALPHABET = string.ascii_uppercase + string.digits
 WEED_ACTIONS = ("Admin", "Read", "Write", "List", "Tagging")
@@ -49,25 +50,7 @@ def weed_identity_document(creds: S3Credentials) -> dict[str, Any]:
 
 def write_private_json(path: Path, data: object) -> None:
     """Mode 0600 from the first byte, fsynced, renamed over `path`, directory fsynced."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    write_atomic(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"), 0o600)
 
 
 def read_credentials_file(path: Path) -> S3Credentials:
