@@ -204,24 +204,32 @@ def _rss() -> int:
     return _kib_field(Path("/proc/self/status").read_text(), "VmRSS:")
 
 
-def run_in_process(n: int) -> dict[str, Any]:
-    """Bytes per object of our memory tier: RSS growth, and where the bytes go (tracemalloc)."""
+def run_in_process(n: int, layout: str = "arena") -> dict[str, Any]:
+    """Bytes per object of our memory tier: RSS growth, and where the bytes go (tracemalloc).
+
+    ``layout`` is ``cache.memory_layout``. The arena is sized to hold every object (its pages
+    count only once written); tracemalloc does not see it, only the Python objects beside it.
+    """
     import gc
     import time
     import tracemalloc
 
     from openfront.edge.serve import compact
-    from openfront.edge.store.memory import MemoryStore
+    from openfront.edge.store import MemoryTier, memory_tier
 
     body = os.urandom(HOT_SIZE)
 
-    def fill(store: MemoryStore, count: int, base: int) -> None:
+    def fill(store: MemoryTier, count: int, base: int) -> None:
         now = time.time()
         for i in range(base, base + count):
             meta, data = _nginx_like_entry(i, now, body)
             store.put(meta.key, compact(meta), data)
 
-    store = MemoryStore(1 << 40, 1 << 20)
+    def new_store() -> MemoryTier:
+        capacity = 1 << 40 if layout == "objects" else max(256 << 20, (n + 11 * n // 10) * 2048)
+        return memory_tier(layout, capacity, 1 << 20)
+
+    store = new_store()
     fill(store, WARMUP_OBJECTS, -WARMUP_OBJECTS)
     gc.collect()
     before = _rss()
@@ -235,7 +243,7 @@ def run_in_process(n: int) -> dict[str, Any]:
     entry = store.entry(sample.key) if hasattr(store, "entry") else None
     own = entry.shape.hlen if entry is not None else block
 
-    small = MemoryStore(1 << 40, 1 << 20)
+    small = new_store()
     fill(small, WARMUP_OBJECTS, -WARMUP_OBJECTS)
     count = max(1, n // 10)
     tracemalloc.start()
@@ -254,6 +262,7 @@ def run_in_process(n: int) -> dict[str, Any]:
         if abs(stat.size_diff) / count >= 4
     ]
     return {
+        "layout": layout,
         "objects": n,
         "object_body_bytes": HOT_SIZE,
         "stored_header_bytes": block,
@@ -341,11 +350,17 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="run an `openfront edge` process in front of an nginx-like Python origin instead",
     )
+    p.add_argument(
+        "--layout",
+        choices=("arena", "objects"),
+        default="arena",
+        help="the memory tier measured in process (cache.memory_layout)",
+    )
     args = p.parse_args(argv)
     if args.edge:
         print(json.dumps(run_edge_process(args.objects or 20_000), indent=1))
     else:
-        print(json.dumps(run_in_process(args.objects or 100_000), indent=1))
+        print(json.dumps(run_in_process(args.objects or 100_000, args.layout), indent=1))
 
 
 if __name__ == "__main__":

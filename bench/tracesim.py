@@ -1,5 +1,9 @@
 """Seeded synthetic-trace simulator: object and byte miss ratios of our S3-FIFO against LRU.
 
+``arena`` is the memory tier's own policy (``ArenaStore``: S3-FIFO's queues as byte rings of
+one arena, a fingerprint ghost), run on a virtual arena: records are charged their size but
+bodies are never written.
+
 Run ``python -m bench.tracesim`` (defaults finish well under a minute). The traces mix Zipf
 popularity, one-hit wonders, periodic catalogue scans, popularity churn and heavy-tailed object
 sizes; the same seed always gives the same trace and the same table. Pure ``random``: no numpy.
@@ -19,6 +23,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from openfront.cache.eviction import Lru, S3Fifo
+from openfront.edge.store.arena import ArenaStore
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -159,10 +164,34 @@ def belady(trace: Trace, capacity: int) -> Result:
     return Result(misses / n, miss_bytes / sum(trace.sizes))
 
 
+def _mix64(key: bytes) -> int:
+    """splitmix64's finaliser: Python's own bytes hash changes with every process."""
+    z = (int.from_bytes(key, "little") + 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
+    return z ^ (z >> 31)
+
+
+class ArenaPolicy:
+    """The memory tier's arena store as a simulator policy (virtual bodies)."""
+
+    def __init__(self, capacity: int) -> None:
+        # Keys are 8-byte integers: a fixed hash keeps runs deterministic across processes.
+        self.store = ArenaStore(capacity, capacity, virtual=True, key_hash=_mix64)
+
+    def access(self, key: int) -> bool:
+        return self.store.touch(key.to_bytes(8, "little"))
+
+    def insert(self, key: int, size: int) -> list[int]:
+        self.store.put_virtual(key.to_bytes(8, "little"), size)
+        return []
+
+
 PolicyFactory = Callable[[int], Policy]
 POLICIES: dict[str, PolicyFactory] = {
     "lru": Lru,
     "s3fifo": S3Fifo,
+    "arena": ArenaPolicy,
 }
 
 

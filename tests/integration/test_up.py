@@ -43,8 +43,10 @@ def lines_of(stream: IO[str]) -> tuple[queue.Queue[str | None], threading.Thread
     return lines, thread
 
 
-def wait_for_line(lines: queue.Queue[str | None], marker: str, seen: list[str]) -> None:
-    deadline = time.monotonic() + STARTUP
+def wait_for_line(
+    lines: queue.Queue[str | None], marker: str, seen: list[str], within: float = STARTUP
+) -> None:
+    deadline = time.monotonic() + within
     while True:
         line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
         if line is None:

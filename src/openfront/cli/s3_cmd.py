@@ -109,7 +109,8 @@ def _stack_regions(data_dir: Path) -> dict[str, dict[str, Any]]:
     return {
         str(info["region"]): info
         for info in services.values()
-        if isinstance(info, dict) and info.get("region") and info.get("url")
+        # A store's entry lists its buckets; MediaHub's entries name a region too.
+        if isinstance(info, dict) and info.get("region") and info.get("url") and "buckets" in info
     }
 
 

@@ -47,6 +47,19 @@ from openfront.cli._console import EXIT_CONFIG, fail, out
     is_flag=True,
     help="Run no CloudFront API (`openfront api`) and no edge following it.",
 )
+@click.option(
+    "--no-mediahub",
+    is_flag=True,
+    help="Run no MediaHub servers and no media edges (one of each per storage region).",
+)
+@click.option(
+    "--mediahub-db",
+    metavar="URL",
+    envvar="OPENFRONT_MEDIAHUB_DB",
+    show_envvar=True,
+    help="Accounts database both regions' MediaHub share: postgresql://, mysql://, "
+    "mariadb:// or sqlite:///PATH. Default: SQLite in DATA/mediahub/.",
+)
 def up(
     data_dir: Path,
     host: str,
@@ -54,16 +67,23 @@ def up(
     storage_config: Path | None,
     no_storage: bool,
     no_api: bool,
+    no_mediahub: bool,
+    mediahub_db: str | None,
 ) -> None:
     """Run the demo stack (a sample origin, an edge, one S3 store per region) until Ctrl-C.
 
     Also runs the CloudFront API (`openfront api`, SQLite in DATA/api, root credentials in
     DATA/api/root-credentials.env) and `fleet-edge`, an edge that follows it and serves the
-    demo distribution created through it. Prints the URLs to try and writes DATA/stack.json,
-    which lists every running service ({"services": {"edge": {"url", "pid", "admin_url"},
-    "api": {"url", "pid"}, "fleet-edge": {...}, "origin": {"url", "pid"},
-    "s3-<region>": {"url", "pid", "credentials_file", ...}, "replication-<a>-<b>": {...},
-    "replication-audit": {"url", "metrics_url", ...}}}). A usual port already in use is
+    demo distribution created through it. For each storage region R it runs MediaHub
+    (`mediahub-R`: API, web app and processing worker, settings in DATA/mediahub/R.yaml) and
+    `media-edge-R`, the edge in front of R's media bucket (DATA/media-edge-R.yaml).
+
+    Prints the URLs to try and writes DATA/stack.json, which lists every running service
+    ({"services": {"edge": {"url", "pid", "admin_url"}, "api": {"url", "pid"},
+    "fleet-edge": {...}, "origin": {"url", "pid"}, "s3-<region>": {"url", "pid",
+    "credentials_file", ...}, "replication-<a>-<b>": {...}, "replication-audit": {"url",
+    "metrics_url", ...}, "mediahub-<region>": {"url", "pid", "region", "language"},
+    "media-edge-<region>": {"url", "pid", "admin_url"}}}). A usual port already in use is
     replaced by a free one. Ctrl-C (or SIGTERM) stops everything. S3 stores always bind to
     127.0.0.1; their credentials are in DATA/regions/<region>/s3.json (mode 0600).
     """
@@ -79,6 +99,8 @@ def up(
         storage=not no_storage,
         storage_config=storage_config,
         api=not no_api,
+        mediahub=not no_mediahub,
+        mediahub_db=mediahub_db or None,
     )
     try:
         code = asyncio.run(DemoStack(options, out).run())

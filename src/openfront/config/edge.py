@@ -132,6 +132,12 @@ class CacheConfig(EdgeModel):
     memory_max_object_bytes: Size = Field(
         default=4 * MiB, description="Largest object kept in memory; larger ones go to disk only."
     )
+    memory_layout: Literal["arena", "objects"] = Field(
+        default="arena",
+        description="How the memory tier keeps objects: `arena` (records in one mmap, about "
+        "120 B per object beside its stored bytes) or `objects` (one Python object per key, "
+        "about 325 B).",
+    )
     disk_path: Path | None = Field(
         default=None, description="Folder of the disk tier; none means no disk tier."
     )

@@ -23,6 +23,7 @@ from openfront.config import DistributionConfig, OpenFrontConfig
 from openfront.config.load import config_error
 from openfront.control.awsmodel import service_model
 from openfront.control.errors import ApiError
+from openfront.control.resources import Account, Resolved, resolve
 from openfront.control.xmlcodec import conform
 
 # Accepted with any value: they describe billing, logging or TLS choices an OpenFront edge makes
@@ -78,8 +79,13 @@ BEHAVIOR_DEFAULTS: dict[str, Any] = {
 ORIGIN_DEFAULTS: dict[str, Any] = {"OriginShield": {"Enabled": False}, "OriginAccessControlId": ""}
 
 
-def validate_config(doc: Mapping[str, Any]) -> DistributionConfig:
+def validate_config(doc: Mapping[str, Any], account: Account | None = None) -> DistributionConfig:
     """The model for an API document, or the ApiError CloudFront would answer with."""
+    return checked_config(doc, account or Account())[0]
+
+
+def checked_config(doc: Mapping[str, Any], account: Account) -> tuple[DistributionConfig, Resolved]:
+    """The model and the account resources it uses, or the ApiError CloudFront answers with."""
     model_input = copy.deepcopy(dict(doc))
     for behavior in _behaviors(model_input):
         for key in EMPTY_MEANS_UNSET:
@@ -93,9 +99,9 @@ def validate_config(doc: Mapping[str, Any]) -> DistributionConfig:
             _drop_inert_extras(exc, model_input)
             continue
         _check_quotas(model)
-        _check_key_groups(model)
-        _check_as_edge_config(model)
-        return model
+        resolved = resolve(model, account)
+        _check_as_edge_config(model, resolved)
+        return model, resolved
     raise ApiError("InvalidArgument", "the DistributionConfig nests unsupported keys too deeply")
 
 
@@ -245,19 +251,11 @@ def _check_quotas(model: DistributionConfig) -> None:
             raise ApiError(code, f"{count} {what}; a distribution has at most {limit}")
 
 
-def _check_key_groups(model: DistributionConfig) -> None:
-    for behavior in (model.default_cache_behavior, *model.cache_behaviors):
-        groups = behavior.trusted_key_groups
-        if groups is not None and groups.items:
-            msg = f"Key group {groups.items[0]!r} does not exist (no key groups API yet)."
-            raise ApiError("TrustedKeyGroupDoesNotExist", msg)
-
-
-def _check_as_edge_config(model: DistributionConfig) -> None:
-    """Validate the distribution as an edge will load it: policy references and the rest."""
+def _check_as_edge_config(model: DistributionConfig, resolved: Resolved) -> None:
+    """Validate the distribution as an edge will load it, with the resources it uses."""
     entry = {"Id": EDGE_CHECK_ID, "DistributionConfig": model_document(model)}
     try:
-        OpenFrontConfig.model_validate({"distributions": [entry]})
+        OpenFrontConfig.model_validate({**resolved.entries, "distributions": [entry]})
     except ValidationError as exc:
         raise _api_error(exc) from None
 

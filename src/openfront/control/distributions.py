@@ -8,7 +8,7 @@ one matches a row and the other gets PreconditionFailed, on every database.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -16,9 +16,23 @@ from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from openfront.control import fleet, ids
-from openfront.control.compat import api_document, model_document, validate_config
+from openfront.control.compat import api_document, checked_config, model_document
 from openfront.control.errors import ApiError
-from openfront.control.models import Alias, Distribution, DistributionVersion, Invalidation
+from openfront.control.models import (
+    AccountResource,
+    Alias,
+    Distribution,
+    DistributionVersion,
+    Invalidation,
+    ResourceUse,
+)
+from openfront.control.resources import (
+    KEY_GROUP,
+    Account,
+    Resource,
+    active_key_groups,
+    has_key_groups,
+)
 from openfront.control.settings import ApiSettings
 
 DEPLOYED = "Deployed"
@@ -37,6 +51,7 @@ class DistributionView:
     enabled: bool
     config: dict[str, Any]  # the API document (CloudFront's DistributionConfig)
     in_progress_invalidations: int
+    key_groups: list[dict[str, Any]] = field(default_factory=list)  # ActiveTrustedKeyGroups
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,14 +84,42 @@ def _stale(_: str) -> ApiError:
     return ApiError("PreconditionFailed", "The distribution changed while this request ran.")
 
 
-def _validated(doc: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], bool, list[str]]:
-    model = validate_config(doc)
+@dataclass(frozen=True, slots=True)
+class Validated:
+    api_config: dict[str, Any]
+    config: dict[str, Any]  # what edges load, with the account resources it uses
+    used: frozenset[str]  # the resource ids it references
+    enabled: bool
+    aliases: list[str]
+
+
+def load_account(session: Session) -> Account:
+    rows = session.scalars(select(AccountResource)).all()
+    return Account.of(Resource(r.id, r.kind, dict(r.config)) for r in rows)
+
+
+def _validated(session: Session, doc: dict[str, Any], account: Account | None = None) -> Validated:
+    model, resolved = checked_config(doc, load_account(session) if account is None else account)
     ref = model.caller_reference or ""
     if not ref or len(ref) > MAX_CALLER_REFERENCE:
         msg = f"CallerReference must be 1 to {MAX_CALLER_REFERENCE} characters"
         raise ApiError("InvalidArgument", msg)
     aliases = sorted({a.lower() for a in model.aliases})
-    return api_document(doc, model), model_document(model), model.enabled, aliases
+    return Validated(
+        api_document(doc, model),
+        resolved.edge_config(model_document(model)),
+        resolved.used,
+        model.enabled,
+        aliases,
+    )
+
+
+def _key_groups(session: Session, config: dict[str, Any]) -> list[dict[str, Any]]:
+    if not has_key_groups(config):
+        return []
+    groups = session.scalars(select(AccountResource).where(AccountResource.kind == KEY_GROUP))
+    account = Account.of(Resource(r.id, r.kind, dict(r.config)) for r in groups)
+    return active_key_groups(config, account)
 
 
 def _in_progress(session: Session, dist_id: str) -> int:
@@ -101,6 +144,7 @@ def _view(
         enabled=row.enabled,
         config=config,
         in_progress_invalidations=_in_progress(session, row.id) if busy is None else busy,
+        key_groups=_key_groups(session, config) if busy is None else [],
     )
 
 
@@ -137,8 +181,11 @@ def _add_version(
     now: datetime,
     api_config: dict[str, Any] | None,
     config: dict[str, Any] | None,
+    used: frozenset[str] = frozenset(),
 ) -> None:
     fleet.lock_changes(session)
+    session.execute(delete(ResourceUse).where(ResourceUse.distribution_id == dist_id))
+    session.add_all(ResourceUse(distribution_id=dist_id, resource_id=r) for r in sorted(used))
     session.add(
         DistributionVersion(
             distribution_id=dist_id,
@@ -156,7 +203,10 @@ def create_distribution(
     session: Session, doc: dict[str, Any], settings: ApiSettings, now: datetime
 ) -> tuple[DistributionView, bool]:
     """The new distribution and True, or the one created earlier by the same request and False."""
-    api_config, config, enabled, aliases = _validated(doc)
+    # First: the account resources read below stay as read until this commits (see account.py).
+    fleet.lock_changes(session)
+    checked = _validated(session, doc)
+    api_config, aliases = checked.api_config, checked.aliases
     ref = api_config["CallerReference"]
     existing = session.scalar(select(Distribution).where(Distribution.caller_reference == ref))
     if existing is not None:
@@ -177,7 +227,7 @@ def create_distribution(
         arn=f"arn:aws:cloudfront::{settings.account_id}:distribution/{dist_id}",
         domain_name=f"{dist_id.lower()}.{settings.domain_suffix}",
         status=IN_PROGRESS if fleet.must_wait(session, settings, now) else DEPLOYED,
-        enabled=enabled,
+        enabled=checked.enabled,
         version=1,
         etag=etag,
         created_at=now,
@@ -187,7 +237,7 @@ def create_distribution(
     session.add(row)
     session.flush()
     _set_aliases(session, dist_id, aliases)
-    _add_version(session, dist_id, 1, etag, now, api_config, config)
+    _add_version(session, dist_id, 1, etag, now, api_config, checked.config, checked.used)
     return _view(session, row, api_config), True
 
 
@@ -206,11 +256,13 @@ def update_distribution(
     settings: ApiSettings,
     now: datetime,
 ) -> DistributionView:
+    fleet.lock_changes(session)  # before any read: see create_distribution
     row = session.get(Distribution, dist_id)
     if row is None:
         raise _no_such(dist_id)
     _check_if_match(row, if_match)
-    api_config, config, enabled, aliases = _validated(doc)
+    checked = _validated(session, doc)
+    api_config = checked.api_config
     if api_config["CallerReference"] != row.caller_reference:
         raise ApiError("IllegalUpdate", "CallerReference cannot be changed by an update.")
     etag, version = ids.etag(), row.version + 1
@@ -220,7 +272,7 @@ def update_distribution(
         .values(
             etag=etag,
             version=version,
-            enabled=enabled,
+            enabled=checked.enabled,
             status=IN_PROGRESS if fleet.must_wait(session, settings, now) else DEPLOYED,
             last_modified_at=now,
         )
@@ -229,9 +281,41 @@ def update_distribution(
     if _rowcount(swapped) != 1:
         raise _stale(dist_id)
     session.expire(row)
-    _set_aliases(session, dist_id, aliases)
-    _add_version(session, dist_id, version, etag, now, api_config, config)
+    _set_aliases(session, dist_id, checked.aliases)
+    _add_version(session, dist_id, version, etag, now, api_config, checked.config, checked.used)
     return _view(session, row, api_config)
+
+
+def redeploy(
+    session: Session, dist_id: str, account: Account, settings: ApiSettings, now: datetime
+) -> None:
+    """A new version of the distribution carrying the account's current resources.
+
+    An account resource changed under it: its document is checked again (a change that
+    breaks a distribution using it is refused) and edges get the new version as usual.
+    """
+    row = session.get(Distribution, dist_id)
+    if row is None:
+        return
+    checked = _validated(session, _current_config(session, row), account)
+    etag, version = ids.etag(), row.version + 1
+    swapped = session.execute(
+        update(Distribution)
+        .where(Distribution.id == dist_id, Distribution.etag == row.etag)
+        .values(
+            etag=etag,
+            version=version,
+            status=IN_PROGRESS if fleet.must_wait(session, settings, now) else DEPLOYED,
+            last_modified_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if _rowcount(swapped) != 1:
+        raise _stale(dist_id)
+    session.expire(row)
+    _add_version(
+        session, dist_id, version, etag, now, checked.api_config, checked.config, checked.used
+    )
 
 
 def delete_distribution(
@@ -246,6 +330,7 @@ def delete_distribution(
         raise ApiError("DistributionNotDisabled", msg)
     version = row.version + 1
     session.execute(delete(Alias).where(Alias.distribution_id == dist_id))
+    session.execute(delete(ResourceUse).where(ResourceUse.distribution_id == dist_id))
     session.execute(delete(Invalidation).where(Invalidation.distribution_id == dist_id))
     gone = session.execute(
         delete(Distribution)

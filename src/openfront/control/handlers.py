@@ -16,12 +16,14 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from openfront.control import audit, distributions, invalidations, policies
+from openfront.control import account, audit, distributions, invalidations
+from openfront.control.account import ResourceView
 from openfront.control.audit import AuditEntry
 from openfront.control.db import Database
 from openfront.control.distributions import DistributionView
 from openfront.control.errors import ApiError
 from openfront.control.invalidations import InvalidationView
+from openfront.control.resources import KINDS, POLICY_KINDS
 from openfront.control.settings import ApiSettings
 
 DEFAULT_MAX_ITEMS = 100
@@ -66,7 +68,11 @@ def _distribution(view: DistributionView) -> dict[str, Any]:
         "InProgressInvalidationBatches": view.in_progress_invalidations,
         "DomainName": view.domain_name,
         "ActiveTrustedSigners": {"Enabled": False, "Quantity": 0},
-        "ActiveTrustedKeyGroups": {"Enabled": False, "Quantity": 0},
+        "ActiveTrustedKeyGroups": {
+            "Enabled": bool(view.key_groups),
+            "Quantity": len(view.key_groups),
+            "Items": view.key_groups,
+        },
         "DistributionConfig": view.config,
     }
 
@@ -299,28 +305,114 @@ def untag_resource(call: Call, params: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-# --- managed policies ---------------------------------------------------------------------------
+# --- account-level resources ---------------------------------------------------------------------
 
 
-def _policy_handlers(kind: str) -> dict[str, Handler]:
+def _shown(view: ResourceView) -> dict[str, Any]:
+    """The resource as Get/Create/Update show it (CachePolicy, PublicKey, KeyGroup, ...)."""
+    out: dict[str, Any] = {"Id": view.id, f"{view.kind}Config": view.api_config()}
+    if view.kind == "PublicKey":
+        out["CreatedTime"] = view.created
+    elif view.kind != "OriginAccessControl":
+        out["LastModifiedTime"] = view.last_modified
+    return out
+
+
+def _resource_summary(view: ResourceView) -> dict[str, Any]:
+    if view.kind in POLICY_KINDS:
+        return {"Type": "managed" if view.managed else "custom", view.kind: _shown(view)}
+    if view.kind == "KeyGroup":
+        return {"KeyGroup": _shown(view)}
+    if view.kind == "PublicKey":
+        return {
+            "Id": view.id,
+            "CreatedTime": view.created,
+            **{k: view.config.get(k) for k in ("Name", "EncodedKey", "Comment")},
+        }
+    return {"Id": view.id, "Description": "", **view.config}  # OriginAccessControlSummary
+
+
+def _resource_handlers(kind: str) -> dict[str, Handler]:
+    config_key = f"{kind}Config"
+    path = KINDS[kind].path
+    plural = kind.removesuffix("y") + "ies" if kind.endswith("Policy") else kind + "s"
+
+    def create(call: Call, params: dict[str, Any]) -> dict[str, Any]:
+        def write() -> ResourceView:
+            with call.write() as session:
+                view, _ = account.create(session, kind, params[config_key], call.now)
+                call.entry.resource = view.id
+            return view
+
+        view = _once_more_on_conflict(write)
+        return {
+            kind: _shown(view),
+            "ETag": view.etag,
+            "Location": f"{call.base_url}/2020-05-31/{path}/{view.id}",
+        }
+
     def get(call: Call, params: dict[str, Any]) -> dict[str, Any]:
-        policy, etag = policies.get_policy(kind, params["Id"])
-        return {kind: policy, "ETag": etag}
+        with call.db.read() as session:
+            view = account.get(session, kind, params["Id"])
+        return {kind: _shown(view), "ETag": view.etag}
 
     def get_config(call: Call, params: dict[str, Any]) -> dict[str, Any]:
-        policy, etag = policies.get_policy(kind, params["Id"])
-        return {f"{kind}Config": policy[f"{kind}Config"], "ETag": etag}
+        with call.db.read() as session:
+            view = account.get(session, kind, params["Id"])
+        return {config_key: view.api_config(), "ETag": view.etag}
+
+    def update(call: Call, params: dict[str, Any]) -> dict[str, Any]:
+        call.entry.resource = params["Id"]
+
+        def write() -> ResourceView:
+            with call.write() as session:
+                return account.update_resource(
+                    session,
+                    kind,
+                    params["Id"],
+                    params[config_key],
+                    params.get("IfMatch"),
+                    call.settings,
+                    call.now,
+                )
+
+        view = _once_more_on_conflict(write)
+        return {kind: _shown(view), "ETag": view.etag}
+
+    def delete(call: Call, params: dict[str, Any]) -> dict[str, Any]:
+        call.entry.resource = params["Id"]
+        with call.write() as session:
+            account.delete_resource(session, kind, params["Id"], params.get("IfMatch"))
+        return {}
 
     def list_all(call: Call, params: dict[str, Any]) -> dict[str, Any]:
-        return {f"{kind}List": policies.list_policies(kind, params)}
+        max_items = _max_items(params)
+        marker = params.get("Marker") or ""
+        with call.db.read() as session:
+            page = account.list_resources(session, kind, params.get("Type"), marker, max_items)
+        listing: dict[str, Any] = {
+            "MaxItems": page.max_items,
+            "Quantity": len(page.items),
+            "Items": [_resource_summary(v) for v in page.items],
+        }
+        if kind == "OriginAccessControl":
+            listing.update(Marker=page.marker, IsTruncated=page.next_marker is not None)
+        if page.next_marker is not None:
+            listing["NextMarker"] = page.next_marker
+        return {f"{kind}List": listing}
 
-    plural = kind.removesuffix("Policy") + "Policies"
-    return {f"Get{kind}": get, f"Get{kind}Config": get_config, f"List{plural}": list_all}
+    return {
+        f"Create{kind}": create,
+        f"Get{kind}": get,
+        f"Get{kind}Config": get_config,
+        f"Update{kind}": update,
+        f"Delete{kind}": delete,
+        f"List{plural}": list_all,
+    }
 
 
 HANDLERS: dict[str, Handler] = {
-    **_policy_handlers("CachePolicy"),
-    **_policy_handlers("OriginRequestPolicy"),
+    **{name: h for kind in KINDS for name, h in _resource_handlers(kind).items()},
     "CreateDistribution": create_distribution,
     "CreateDistributionWithTags": create_distribution_with_tags,
     "GetDistribution": get_distribution,

@@ -148,3 +148,35 @@ class FleetEdge(Base):
     invalidation_seq: Mapped[int] = mapped_column(BigInteger)
     # Distribution id -> {"seq", "message"} of versions this edge refused (failed to compile).
     errors: Mapped[dict[str, Any]]
+
+
+class AccountResource(Base):
+    """A custom cache/origin request/response headers policy, public key, key group or OAC.
+
+    ``config`` is the validated model's dump (what an edge loads); the public key's
+    CallerReference, which edges never need, has its own column.
+    """
+
+    __tablename__ = "cf_resources"
+    __table_args__ = (
+        UniqueConstraint("name", "kind"),
+        UniqueConstraint("caller_reference", "kind"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    caller_reference: Mapped[str | None] = mapped_column(String(255))
+    etag: Mapped[str] = mapped_column(String(16))
+    config: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    last_modified_at: Mapped[datetime]
+
+
+class ResourceUse(Base):
+    """A distribution's current version references this resource (in-use checks, redeploys)."""
+
+    __tablename__ = "cf_resource_uses"
+
+    distribution_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    resource_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)

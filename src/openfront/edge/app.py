@@ -22,8 +22,8 @@ from openfront.edge.protocol import Connection
 from openfront.edge.request import Request
 from openfront.edge.respond import EdgeIdentity
 from openfront.edge.s3sign import S3Signer, load_s3_credentials
+from openfront.edge.store import memory_tier
 from openfront.edge.store.disk import DiskStore
-from openfront.edge.store.memory import MemoryStore
 from openfront.edge.viewerinfo import ViewerInfo
 
 if TYPE_CHECKING:
@@ -49,7 +49,9 @@ class EdgeEnv:
         self.worker = worker
         self.distributions = compile_all(cfg)
         self.identity = EdgeIdentity(pop=e.pop, product_name=e.product_name, node_id=node_id(e.pop))
-        self.memory = MemoryStore(e.cache.memory_bytes, e.cache.memory_max_object_bytes)
+        self.memory = memory_tier(
+            e.cache.memory_layout, e.cache.memory_bytes, e.cache.memory_max_object_bytes
+        )
         self.disk: DiskStore | None = None
         self.spill_dir: str | None = None
         if e.cache.disk_path is not None:

@@ -16,7 +16,7 @@ import logging
 import os
 import sys
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -158,18 +158,72 @@ class Snapshot:
 
 
 def snapshot_config(base: OpenFrontConfig, distributions: Mapping[str, Any]) -> OpenFrontConfig:
-    """``base``'s edge settings with these distributions (validated); raises ConfigError."""
+    """``base``'s edge settings with these distributions (validated); raises ConfigError.
+
+    A version may carry the account resources (policies, keys, key groups, OACs) its
+    distribution uses; the config holds their union by Id.
+    """
     if not distributions:
         return OpenFrontConfig.model_construct(edge=base.edge, distributions=())
-    entries = [
-        {"Id": dist_id, "DistributionConfig": _with_domain(d["config"], d.get("domain_name"))}
-        for dist_id, d in sorted(distributions.items())
-    ]
+    entries = []
+    resources = []
+    for dist_id, d in sorted(distributions.items()):
+        config, own = split_version(d["config"])
+        entries.append(
+            {"Id": dist_id, "DistributionConfig": _with_domain(config, d.get("domain_name"))}
+        )
+        resources.append((int(d.get("seq") or 0), own))
     try:
-        full = OpenFrontConfig.model_validate({"distributions": entries})
+        full = OpenFrontConfig.model_validate(
+            {**merge_resources(resources), "distributions": entries}
+        )
     except ValidationError as exc:
         raise config_error(exc, "control plane") from None
     return full.model_copy(update={"edge": base.edge})
+
+
+RESOURCE_KEYS = (
+    "CachePolicies",
+    "OriginRequestPolicies",
+    "ResponseHeadersPolicies",
+    "PublicKeys",
+    "KeyGroups",
+    "OriginAccessControls",
+)
+
+
+def split_version(config: Any) -> tuple[Any, dict[str, Any]]:
+    """(DistributionConfig, account resources) of a version's config.
+
+    A distribution that uses no account resource comes bare, as every version did before
+    resources existed (and as saved snapshots still hold them).
+    """
+    if isinstance(config, Mapping) and "DistributionConfig" in config:
+        rest = {k: v for k, v in config.items() if k != "DistributionConfig"}
+        return config["DistributionConfig"], rest
+    return config, {}
+
+
+def merge_resources(documents: Iterable[tuple[int, Mapping[str, Any]]]) -> dict[str, Any]:
+    """The union by Id of several versions' resources; the newest version's copy wins.
+
+    A changed resource is sent again with every distribution that uses it, so two copies
+    differ only while this edge holds versions from before and after: the newer is current.
+    Keys that are not resource lists pass through for the config model to refuse by name.
+    """
+    best: dict[tuple[str, str], Any] = {}
+    out: dict[str, Any] = {}
+    for _, doc in sorted(documents, key=lambda d: d[0]):
+        for key, entries in doc.items():
+            if key not in RESOURCE_KEYS or not isinstance(entries, list):
+                out[key] = entries
+                continue
+            for entry in entries:
+                ident = str(entry.get("Id")) if isinstance(entry, Mapping) else repr(entry)
+                best[(key, ident)] = entry
+    for (key, _), entry in sorted(best.items(), key=lambda kv: kv[0]):
+        out.setdefault(key, []).append(entry)
+    return out
 
 
 def _with_domain(config: Any, domain: str | None) -> Any:
@@ -187,8 +241,9 @@ def _check_one(dist_id: str, config: Any, domain: str | None) -> str | None:
     from openfront.config.compile import compile_all
 
     try:
-        entry = {"Id": dist_id, "DistributionConfig": _with_domain(config, domain)}
-        compile_all(OpenFrontConfig.model_validate({"distributions": [entry]}))
+        bare, resources = split_version(config)
+        entry = {"Id": dist_id, "DistributionConfig": _with_domain(bare, domain)}
+        compile_all(OpenFrontConfig.model_validate({**resources, "distributions": [entry]}))
     except ValidationError as exc:
         return str(config_error(exc, dist_id))[:1000]
     except (ConfigError, ValueError, TypeError) as exc:

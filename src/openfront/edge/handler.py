@@ -51,8 +51,9 @@ from openfront.edge.serve import (
     wire,
     write_stored,
 )
+from openfront.edge.store import StoredEntry
 from openfront.edge.store.disk import DiskObject
-from openfront.edge.store.memory import Entry, MemoryObject
+from openfront.edge.store.memory import MemoryObject
 from openfront.errors import OriginError, OriginTimeout
 from openfront.http.dates import HttpDateCache
 from openfront.http.headers import parse_cookie_header, parse_query
@@ -287,7 +288,7 @@ class Edge:
         conn: Connection,
         req: Request,
         d: DistRuntime,
-        e: Entry,
+        e: StoredEntry,
         age: float,
         policy: ResponseHeadersPolicy | None,
     ) -> None:
@@ -415,7 +416,8 @@ class Edge:
                 body = await asyncio.to_thread(found.read)
                 found.close()
                 self.memory.put(full, found.meta, body)
-                obj = self.memory.get(full)
+                # The memory tier may decline it (larger than its small queue): serve it anyway.
+                obj = self.memory.get(full) or MemoryObject(found.meta, body)
         if obj is not None and obj.meta.status == VARY_MARKER:
             names = obj.meta.vary
             if isinstance(obj, DiskObject):

@@ -1,8 +1,8 @@
 """Where an upload goes: the seed's key layout, safe file names, and multipart part plans.
 
-Pure functions over plain data. A key is ``videos/<user_id>/<ts>_<safe filename>`` with ``ts``
-the UTC epoch milliseconds of the request; the database keeps keys unique (both regions write
-to one table), and the caller retries with ``ts + 1`` when a key is taken.
+Pure functions over plain data. Keys themselves are built by ``openfront.storage.versioning``
+(``videos/<user_id>/<epoch_ns>-<region>_<safe filename>``, the region making them unique across
+regions); ``video_key`` is the older millisecond layout, which existing keys may still use.
 """
 
 from __future__ import annotations

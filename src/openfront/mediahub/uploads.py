@@ -1,6 +1,11 @@
 """The seed's ``video-upload`` function: presigned uploads to the region's media bucket, their
 completion, and the videos API behind them (listing, detail, edit, delete).
 
+Every object an upload writes carries a version stamp (``x-amz-meta-openfront-version``, see
+``storage.versioning``): the stamp in the upload's key, taken when the upload was created. A
+presigned PUT signs it (the client must send the header, or the store refuses the signature);
+a multipart or tus upload gives it to CreateMultipartUpload, and the completed object keeps it.
+
 Blocking work (boto3, SQLAlchemy) runs on the service's own thread pool; each public method of
 :class:`VideoService` is a coroutine. A completed upload becomes ``queued`` and is handed to
 :attr:`VideoService.on_queued`, the hook the processing step plugs its job queue into.
@@ -34,6 +39,14 @@ from openfront.mediahub.paging import decode_cursor
 from openfront.mediahub.videos import NewVideo, Owned, VideoStore, video_json
 from openfront.storage.client import describe_error, error_code, s3_client
 from openfront.storage.credentials import read_credentials_file
+from openfront.storage.versioning import (
+    VERSION_HEADER,
+    StampClock,
+    VersionStamp,
+    key_stamp,
+    parse_stamp,
+    stamp_metadata,
+)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -133,6 +146,13 @@ class VideoService:
         self.on_deleted: list[Callable[[uuid.UUID], None]] = []
         self._pool = ThreadPoolExecutor(THREADS, thread_name_prefix="mediahub-videos")
         self._clients: tuple[Any, Any] | None = None
+        self.stamps = StampClock(cfg.region)
+        if parse_stamp(str(VersionStamp(0, cfg.region))) is None:
+            _log.warning(
+                "region %r is not an AWS-style name (ap-northeast-2): the replication auditor "
+                "cannot read this region's version stamps and ranks its objects by LastModified",
+                cfg.region,
+            )
 
     async def close(self) -> None:
         await asyncio.to_thread(self._pool.shutdown, True)
@@ -179,6 +199,17 @@ class VideoService:
     def s3(self) -> Any:
         return self.clients()[0]
 
+    # -- version stamps ----------------------------------------------------------------------
+
+    def new_stamp(self) -> VersionStamp:
+        return self.stamps.stamp(time.time_ns())
+
+    def upload_stamp(self, key: str) -> VersionStamp:
+        """The stamp an upload's object is written with: the one in its key, so every URL of
+        the upload (and a resumed one) signs the same stamp; a new one for a key made before
+        keys carried stamps."""
+        return key_stamp(key) or self.new_stamp()
+
     # -- presigned uploads -------------------------------------------------------------------
 
     def _new_video(self, owner_id: uuid.UUID, req: UploadRequest, kind: str) -> NewVideo:
@@ -201,11 +232,14 @@ class VideoService:
         """A checked, inserted ``uploading`` row; multipart kinds get their S3 upload too."""
         new = self._new_video(owner_id, req, kind)
         s3 = self.s3
-        video = self.store.create(new, int(self.clock() * 1000), self.now(), None)
+        video = self.store.create(new, self.new_stamp().ns, self.now(), None)
         if kind != "single":
             try:
                 created = s3.create_multipart_upload(
-                    Bucket=new.bucket, Key=video.key, ContentType=new.content_type
+                    Bucket=new.bucket,
+                    Key=video.key,
+                    ContentType=new.content_type,
+                    Metadata=stamp_metadata(self.upload_stamp(video.key)),
                 )
             except Exception as exc:
                 self.store.remove(video.id)
@@ -227,16 +261,24 @@ class VideoService:
         presigner = self.clients()[1]
         upload: dict[str, Any]
         if v.upload_kind == "single":
+            stamp = self.upload_stamp(v.key)
+            # Metadata makes x-amz-meta-openfront-version a signed header: a PUT without it
+            # (or with another value) is refused, so no unstamped object can be stored.
             url = presigner.generate_presigned_url(
                 "put_object",
-                Params={"Bucket": v.bucket, "Key": v.key, "ContentType": v.content_type},
+                Params={
+                    "Bucket": v.bucket,
+                    "Key": v.key,
+                    "ContentType": v.content_type,
+                    "Metadata": stamp_metadata(stamp),
+                },
                 ExpiresIn=ttl,
             )
             upload = {
                 "kind": "single",
                 "method": "PUT",
                 "url": url,
-                "headers": {"Content-Type": v.content_type},
+                "headers": {"Content-Type": v.content_type, VERSION_HEADER: str(stamp)},
             }
         else:
             plan = PartPlan(v.part_size, -(-v.size // v.part_size))

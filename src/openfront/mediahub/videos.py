@@ -1,5 +1,10 @@
 """Videos in the database: creation under a unique key, listings, status changes, JSON shape.
 
+A key is ``videos/<user_id>/<stamp>_<safe name>`` (``storage.versioning.upload_key``): the
+seed's ``<timestamp>_<file name>`` layout, with the timestamp a version stamp (epoch
+nanoseconds and the writing region), so two regions never create one key even if they do not
+share the database, and the key tells which region wrote the upload.
+
 Blocking calls (SQLAlchemy sessions); the async service runs them on a thread pool. Status
 changes are compare-and-swap UPDATEs, so two completions of one upload (two tabs, two regions)
 move it once.
@@ -19,13 +24,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
 from openfront.mediahub.database import Database
-from openfront.mediahub.keys_layout import video_key
+from openfront.mediahub.keys_layout import KEY_PREFIX
 from openfront.mediahub.models import User, Video
 from openfront.mediahub.paging import encode_cursor
+from openfront.storage.versioning import VersionStamp, upload_key
 
 STATUSES = ("uploading", "queued", "processing", "ready", "failed")
 VISIBILITIES = ("public", "private")
-KEY_ATTEMPTS = 50  # ts, ts+1, ...: a burst of same-millisecond uploads of one name
+KEY_ATTEMPTS = 50  # ns, ns+1, ...: same-name uploads of one region in one nanosecond
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,13 +96,15 @@ class VideoStore:
             ).one()
             return int(count), int(total)
 
-    def create(self, new: NewVideo, ts_ms: int, now: datetime, upload_id: str | None) -> Video:
-        """Insert under ``videos/<owner>/<ts>_<name>``, trying ts+1… while the key is taken."""
+    def create(self, new: NewVideo, ts_ns: int, now: datetime, upload_id: str | None) -> Video:
+        """Insert under ``videos/<owner>/<ts_ns>-<region>_<name>``, trying ts_ns+1… while the
+        key is taken (two processes of one region in the same nanosecond)."""
         for attempt in range(KEY_ATTEMPTS):
+            stamp = VersionStamp(ts_ns + attempt, new.region)
             video = Video(
                 id=uuid.uuid4(),
                 owner_id=new.owner_id,
-                key=video_key(new.owner_id, ts_ms + attempt, new.safe_name),
+                key=upload_key(str(new.owner_id), new.safe_name, stamp, KEY_PREFIX),
                 region=new.region,
                 bucket=new.bucket,
                 title=new.title,

@@ -15,7 +15,7 @@ import shutil
 import signal
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,6 +52,8 @@ class DemoOptions:
     storage: bool = True  # run the storage regions too
     storage_config: Path | None = None  # regions from this file instead of the demo's two
     api: bool = True  # run `openfront api` and an edge that follows it (stack/demo_api.py)
+    mediahub: bool = True  # per storage region: MediaHub and its media edge (mediahub_stack.py)
+    mediahub_db: str | None = None  # accounts database URL; None = SQLite in DATA/mediahub/
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,14 +93,20 @@ class DemoLayout:
         return self.data_dir / "regions"
 
 
-def pick_ports(host: str, *, free: bool, warn: Callable[[str], None]) -> dict[str, int]:
-    """The demo's usual ports, or free ones: for every usual port already taken, and for all
+def pick_ports(
+    host: str,
+    *,
+    free: bool,
+    warn: Callable[[str], None],
+    usual_ports: Mapping[str, int] = DEMO_PORTS,
+) -> dict[str, int]:
+    """The usual ports, or free ones: for every usual port already taken, and for all
     of them when `free` is set. The probe sockets stay open until all are chosen, so the
-    kernel hands out three different ports."""
+    kernel hands out different ports."""
     probes: list[socket.socket] = []
     chosen: dict[str, int] = {}
     try:
-        for name, usual in DEMO_PORTS.items():
+        for name, usual in usual_ports.items():
             probe = _bind(host, 0 if free else usual)
             if probe is None:
                 probe = _bind(host, 0)
@@ -256,15 +264,59 @@ class DemoStack:
         self.stack.remove(name)
         self._warn(f"{name}: {message}")
 
-    def _regions(self, layout: DemoLayout, ports: dict[str, int]) -> StackRegions | None:
+    def _media_ports(self) -> dict[str, int]:
+        """Ports of every region's MediaHub and media edge, chosen before the buckets' CORS
+        rules are written (they allow the MediaHub pages' origins)."""
+        if not (self.options.storage and self.options.mediahub):
+            return {}
+        from openfront.stack.mediahub_stack import usual_ports
+        from openfront.storage.stack_regions import region_names
+
+        names = region_names(self.options.storage_config)
+        return pick_ports(
+            self.options.host,
+            free=self.options.free_ports,
+            warn=self._warn,
+            usual_ports=usual_ports(names),
+        )
+
+    def _regions(
+        self, layout: DemoLayout, ports: dict[str, int], media_ports: dict[str, int]
+    ) -> StackRegions | None:
         if not self.options.storage:
             return None
         from openfront.storage.stack_regions import StackRegions, storage_config
 
-        config = storage_config(self.options.storage_config, self.options.host, ports["edge"])
+        hub_ports = [port for name, port in media_ports.items() if name.startswith("mediahub-")]
+        config = storage_config(
+            self.options.storage_config, self.options.host, ports["edge"], hub_ports
+        )
         regions = StackRegions(config, layout.regions)
         regions.prepare(os.environ, free_ports=self.options.free_ports)
         return regions
+
+    def _media(
+        self, layout: DemoLayout, regions: StackRegions | None, media_ports: dict[str, int]
+    ) -> list[ServiceSpec]:
+        """MediaHub and its media edge per managed region with a bucket (none without)."""
+        if regions is None or not media_ports:
+            return []
+        from openfront.stack import mediahub_stack
+
+        media_regions = regions.media_regions()
+        if not media_regions:
+            return []
+        plan = mediahub_stack.prepare(
+            media_regions,
+            media_ports,
+            host=self.options.host,
+            data_dir=layout.data_dir,
+            token=ensure_admin_token(layout.admin_token),
+            secrets=ensure_secrets(layout.data_dir),
+            database_url=self.options.mediahub_db,
+            write=write_private,
+        )
+        return mediahub_stack.specs(plan, layout.run, os.environ)
 
     async def _external_regions(self, regions: StackRegions | None) -> None:
         assert self.stack is not None
@@ -278,7 +330,8 @@ class DemoStack:
     async def run(self) -> int:
         layout, ports = prepare(self.options, self._warn)
         self.stack = StackFile(layout.stack_file)
-        regions = self._regions(layout, ports)
+        media_ports = self._media_ports()
+        regions = self._regions(layout, ports, media_ports)
         supervisor = Supervisor(layout.run, on_ready=self._ready, on_down=self._down)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -299,6 +352,7 @@ class DemoStack:
             services = [services[0], api_spec, *services[1:], fleet_spec]
         if regions is not None:
             services = regions.specs(layout.run, os.environ, self._warn) + services
+        services += self._media(layout, regions, media_ports)
         try:
             await self._external_regions(regions)
             started = await self._start_all(supervisor, services, stop)

@@ -3,10 +3,11 @@
 The API keeps its state in DATA/api (control.db, control.key). Its root credentials are made
 once and kept in DATA/api/root-credentials.env (mode 0600): the API reads them from the
 environment `up` starts it with, and the fleet edge and the welcome text's examples use the
-file. The secret is printed only when it was just made. The demo edge keeps serving edge.yaml
-(signed URLs need key groups, which the API does not have yet); a second edge, `fleet-edge`,
-follows the API and serves the demo distribution `up` creates through it (boto3) on the first
-start, and everything created with boto3 or aws-cli afterwards.
+file. The secret is printed only when it was just made. The demo edge keeps serving edge.yaml;
+a second edge, `fleet-edge`, follows the API and serves the demo distribution `up` creates
+through it (boto3) on the first start, and everything created with boto3 or aws-cli
+afterwards. Its `/private/*` behavior trusts a key group made through the API from the demo
+signing key's public half, so the same signed URLs work there (with the API's key id).
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ from openfront.stack.supervisor import ServiceSpec
 
 API_PORTS = {"api": 9000, "fleet-edge": 8081, "fleet-admin": 9091}
 CALLER_REFERENCE = "openfront-up-demo"
+KEY_CALLER_REFERENCE = "openfront-up-demo-key"
+KEY_NAME = "openfront-demo"
+KEY_GROUP_NAME = "openfront-demo-signers"
+PRIVATE_PATTERN = "/private/*"
 FLEET_EDGE_ID = "demo-fleet-edge"
 ROOT_KEY_ENV = "OPENFRONT_ROOT_ACCESS_KEY_ID"
 ROOT_SECRET_ENV = "OPENFRONT_ROOT_SECRET_ACCESS_KEY"
@@ -48,6 +53,10 @@ class DemoApi:
     @property
     def fleet_edge_config(self) -> Path:
         return self.data_dir.parent / "fleet-edge.yaml"
+
+    @property
+    def signing_key(self) -> Path:
+        return self.data_dir.parent / "keys" / "demo-signing-key.pem"
 
 
 def _hostport(host: str, port: int) -> str:
@@ -147,8 +156,58 @@ def _client(demo: DemoApi) -> Any:
     )
 
 
-def _demo_distribution(host: str, origin_port: int) -> dict[str, Any]:
+def _public_pem(private_key: Path) -> str | None:
+    """The demo signing key's public half (None before `up` made the key)."""
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        private = serialization.load_pem_private_key(private_key.read_bytes(), password=None)
+    except FileNotFoundError:
+        return None
+    public = private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return public.decode("ascii")
+
+
+def _ensure_key_group(cf: Any, public_pem: str) -> tuple[str, str]:
+    """(public key id, key group id): the demo key and its group, made through the API once."""
+    key = cf.create_public_key(  # idempotent: the same CallerReference and key
+        PublicKeyConfig={
+            "CallerReference": KEY_CALLER_REFERENCE,
+            "Name": KEY_NAME,
+            "EncodedKey": public_pem,
+            "Comment": "made by openfront up",
+        }
+    )
+    key_id = str(key["PublicKey"]["Id"])
+    for item in cf.list_key_groups()["KeyGroupList"].get("Items", []):
+        group = item["KeyGroup"]
+        if group["KeyGroupConfig"]["Name"] == KEY_GROUP_NAME:
+            return key_id, str(group["Id"])
+    made = cf.create_key_group(KeyGroupConfig={"Name": KEY_GROUP_NAME, "Items": [key_id]})
+    return key_id, str(made["KeyGroup"]["Id"])
+
+
+def _private_behavior(group_id: str) -> dict[str, Any]:
+    from openfront.config.managed import CACHING_OPTIMIZED_ID
+
+    # The static edge's /private/* (demo_secure.private_behavior), minus the HTTPS redirect:
+    # the fleet edge listens on plain HTTP only.
     return {
+        "PathPattern": PRIVATE_PATTERN,
+        "TargetOriginId": "demo-origin",
+        "ViewerProtocolPolicy": "allow-all",
+        "CachePolicyId": CACHING_OPTIMIZED_ID,
+        "TrustedKeyGroups": {"Enabled": True, "Quantity": 1, "Items": [group_id]},
+        "Compress": True,
+    }
+
+
+def _demo_distribution(host: str, origin_port: int, group_id: str | None) -> dict[str, Any]:
+    behaviors = [_private_behavior(group_id)] if group_id else []
+    return {
+        "CacheBehaviors": {"Quantity": len(behaviors), "Items": behaviors},
         "CallerReference": CALLER_REFERENCE,
         "Comment": "OpenFront demo through the API: the sample site",
         "Enabled": True,
@@ -183,7 +242,9 @@ def ensure_distribution(demo: DemoApi, origin_port: int, deploy_timeout: float =
     import time
 
     cf = _client(demo)
-    dist_id = _ensure(cf, demo, origin_port)
+    public_pem = _public_pem(demo.signing_key)
+    group_id = _ensure_key_group(cf, public_pem)[1] if public_pem else None
+    dist_id = _ensure(cf, demo, origin_port, group_id)
     deadline = time.monotonic() + deploy_timeout
     while time.monotonic() < deadline:
         if cf.get_distribution(Id=dist_id)["Distribution"]["Status"] == "Deployed":
@@ -192,7 +253,7 @@ def ensure_distribution(demo: DemoApi, origin_port: int, deploy_timeout: float =
     return dist_id
 
 
-def _ensure(cf: Any, demo: DemoApi, origin_port: int) -> str:
+def _ensure(cf: Any, demo: DemoApi, origin_port: int, group_id: str | None) -> str:
     for page in cf.get_paginator("list_distributions").paginate():
         for item in page["DistributionList"].get("Items", []):
             current = cf.get_distribution_config(Id=item["Id"])
@@ -200,14 +261,31 @@ def _ensure(cf: Any, demo: DemoApi, origin_port: int) -> str:
             if config["CallerReference"] != CALLER_REFERENCE:
                 continue
             custom = config["Origins"]["Items"][0]["CustomOriginConfig"]
-            if custom["HTTPPort"] != origin_port:  # --free-ports picked another one
+            behaviors = config.get("CacheBehaviors") or {"Quantity": 0}
+            has_private = any(
+                b.get("PathPattern") == PRIVATE_PATTERN for b in behaviors.get("Items", [])
+            )
+            # --free-ports picked another port, or a data dir from before the key group.
+            if custom["HTTPPort"] != origin_port or (group_id and not has_private):
                 custom["HTTPPort"] = origin_port
+                if group_id and not has_private:
+                    items = [_private_behavior(group_id), *behaviors.get("Items", [])]
+                    config["CacheBehaviors"] = {"Quantity": len(items), "Items": items}
                 cf.update_distribution(
                     Id=item["Id"], IfMatch=current["ETag"], DistributionConfig=config
                 )
             return str(item["Id"])
-    created = cf.create_distribution(DistributionConfig=_demo_distribution(demo.host, origin_port))
+    document = _demo_distribution(demo.host, origin_port, group_id)
+    created = cf.create_distribution(DistributionConfig=document)
     return str(created["Distribution"]["Id"])
+
+
+def _demo_key_id(demo: DemoApi) -> str | None:
+    try:
+        keys = _client(demo).list_public_keys()["PublicKeyList"].get("Items", [])
+    except Exception:  # the welcome text goes without the line rather than fail
+        return None
+    return next((str(k["Id"]) for k in keys if k["Name"] == KEY_NAME), None)
 
 
 def welcome(
@@ -227,6 +305,17 @@ def welcome(
         console.print(f"  Root credentials: {creds} (mode 0600)", markup=False)
     lines = [
         ("The demo distribution, served by the fleet edge", f"curl -i {fleet_url}/index.html"),
+    ]
+    key_id = _demo_key_id(demo)
+    if key_id is not None:
+        signed = (
+            f"{command} sign-url {fleet_url}/private/members.html --key-pair-id {key_id} "
+            f"--private-key {shell_path(demo.signing_key)}"
+        )
+        lines.append(
+            ("A signed URL for its /private/* (the key group made through the API)", signed)
+        )
+    lines += [
         (
             "aws-cli",
             f"set -a; . {creds}; set +a; aws cloudfront list-distributions "

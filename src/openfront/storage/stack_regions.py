@@ -3,12 +3,14 @@ once, their services and stack.json entries, and the lines of the welcome text."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from openfront.config.storage import StorageConfig, default_storage, load_storage
 from openfront.errors import StorageError
+from openfront.stack.mediahub_stack import MediaRegion, pick_bucket
+from openfront.stack.mediahub_stack import app_origins as page_origins
 from openfront.stack.supervisor import ServiceSpec
 from openfront.storage.ports import SEARCH_START, random_search_start
 from openfront.storage.region import (
@@ -29,16 +31,25 @@ from openfront.storage.service import region_spec
 Say = Callable[[str], None]
 
 
-def app_origins(host: str, edge_port: int) -> list[str]:
-    """Origins of pages served by the demo edge: the browser origins the buckets' CORS allow."""
-    hosts = ["localhost", "127.0.0.1"]
-    if host not in hosts and host not in ("0.0.0.0", "::"):
-        hosts.append(f"[{host}]" if ":" in host else host)
-    return [f"http://{h}:{edge_port}" for h in hosts]
+def app_origins(host: str, *ports: int) -> list[str]:
+    """Origins of pages served on these ports (the demo edge, each region's MediaHub): the
+    browser origins the buckets' CORS allow."""
+    return page_origins(host, ports)
 
 
-def storage_config(path: Path | None, host: str, edge_port: int) -> StorageConfig:
-    return load_storage(path) if path is not None else default_storage(app_origins(host, edge_port))
+def storage_config(
+    path: Path | None, host: str, edge_port: int, app_ports: Sequence[int] = ()
+) -> StorageConfig:
+    """The regions from `path`, or the demo's two with CORS for the given pages' origins."""
+    if path is not None:
+        return load_storage(path)
+    return default_storage(app_origins(host, edge_port, *app_ports))
+
+
+def region_names(path: Path | None) -> list[str]:
+    """Names of the managed regions `storage_config` will give, before ports are known."""
+    config = load_storage(path) if path is not None else default_storage([])
+    return [r.name for r in config.regions if r.managed]
 
 
 @dataclass
@@ -85,6 +96,18 @@ class StackRegions:
             for region in self.managed
         ]
         return stores + self.replication_specs(run_dir, environ)
+
+    def media_regions(self) -> list[MediaRegion]:
+        """What MediaHub uses of each managed region with a bucket (external regions are
+        left to their own operators)."""
+        out = []
+        for region in self.managed:
+            bucket = pick_bucket(region.name, [b.name for b in region.config.buckets])
+            if bucket is not None:
+                out.append(
+                    MediaRegion(region.name, region.endpoint, bucket, region.paths.s3_config)
+                )
+        return out
 
     def replication_specs(self, run_dir: Path, environ: Mapping[str, str]) -> list[ServiceSpec]:
         pairs = sync_pairs(self.config.enabled_rules(), self.managed)

@@ -17,6 +17,7 @@ Pure: no clock is read here; callers pass `now_ns`.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 
 VERSION_META = "openfront-version"  # x-amz-meta-openfront-version; boto3's Metadata key
@@ -57,16 +58,24 @@ def next_stamp(previous: VersionStamp | None, now_ns: int, region: str) -> Versi
     return VersionStamp(max(now_ns, floor), region)
 
 
+def stamp_metadata(stamp: VersionStamp) -> dict[str, str]:
+    """boto3's `Metadata` for a write carrying `stamp` (x-amz-meta-openfront-version)."""
+    return {VERSION_META: str(stamp)}
+
+
 class StampClock:
-    """One writer's stamps: strictly increasing even if the wall clock steps back."""
+    """One writer's stamps: strictly increasing even if the wall clock steps back. A writer's
+    threads may share one clock (the lock keeps two of them from taking the same stamp)."""
 
     def __init__(self, region: str) -> None:
         self.region = region
         self._last: VersionStamp | None = None
+        self._lock = threading.Lock()
 
     def stamp(self, now_ns: int) -> VersionStamp:
-        self._last = next_stamp(self._last, now_ns, self.region)
-        return self._last
+        with self._lock:
+            self._last = next_stamp(self._last, now_ns, self.region)
+            return self._last
 
 
 def safe_name(filename: str) -> str:
@@ -85,8 +94,13 @@ def upload_key(user_id: str, filename: str, stamp: VersionStamp, prefix: str = "
     return f"{prefix}/{user}/{stamp}_{safe_name(filename)}"
 
 
+def key_stamp(key: str) -> VersionStamp | None:
+    """The stamp a key made by `upload_key` starts its last part with, or None."""
+    last = key.rsplit("/", 1)[-1]
+    return parse_stamp(last.split("_", 1)[0])
+
+
 def key_region(key: str) -> str | None:
     """The writing region named in a key made by `upload_key`, or None."""
-    last = key.rsplit("/", 1)[-1]
-    stamp = parse_stamp(last.split("_", 1)[0])
+    stamp = key_stamp(key)
     return stamp.region if stamp is not None else None

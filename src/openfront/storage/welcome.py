@@ -15,10 +15,14 @@ class StorageWelcome:
 
 
 def storage_welcome(services: Mapping[str, Any], data: str, openfront: str) -> StorageWelcome:
-    regions = [services[name] for name in sorted(services) if "region" in services[name]]
-    if not regions:
-        return StorageWelcome()
+    # Stores are `s3-<region>` (region.service_name); MediaHub's entries name a region too.
+    regions = [
+        services[n] for n in sorted(services) if n.startswith("s3-") and "region" in services[n]
+    ]
     welcome = StorageWelcome()
+    _mediahub(welcome, services)
+    if not regions:
+        return welcome
     for info in regions:
         label = f"S3 {info['region']}"
         if info.get("display_name"):
@@ -79,3 +83,27 @@ def _replication(
         ),
         ("Replication status of every object", f"{openfront} storage audit --data {data}"),
     ]
+
+
+def _mediahub(welcome: StorageWelcome, services: Mapping[str, Any]) -> None:
+    """Each region's MediaHub (what a user opens) and its media edge, in the stack's order."""
+    hubs = [n for n in services if n.startswith("mediahub-") and "region" in services[n]]
+    for name in hubs:
+        info = services[name]
+        region = str(info["region"])
+        language = info.get("language")
+        label = f"MediaHub {region}" + (f" ({language})" if language else "")
+        welcome.rows.append((label, str(info["url"]), str(info.get("pid", ""))))
+        edge = services.get(f"media-edge-{region}")
+        if edge is not None:
+            welcome.rows.append(
+                (f"media edge {region}", str(edge["url"]), str(edge.get("pid", "")))
+            )
+    if len(hubs) >= 2:
+        first, second = (services[n] for n in hubs[:2])
+        welcome.notes.append(
+            f"MediaHub: sign up at {first['url']}, sign in with the same account at "
+            f"{second['url']}; a video uploaded in one region plays in the other once replicated."
+        )
+    elif hubs:
+        welcome.notes.append(f"MediaHub: open {services[hubs[0]]['url']} and sign up.")

@@ -458,3 +458,114 @@ def test_edges_command_without_an_api() -> None:
     env = {"AWS_ACCESS_KEY_ID": ROOT_KEY, "AWS_SECRET_ACCESS_KEY": ROOT_SECRET}
     result = CliRunner().invoke(main, ["edges", "--api", "http://127.0.0.1:1"], env=env)
     assert result.exit_code == 1 and "http://127.0.0.1:1" in result.output
+
+
+def _rsa_pair() -> tuple[str, str]:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public
+
+
+def _ttl_policy(name: str, ttl: int) -> dict[str, Any]:
+    return {"Name": name, "MinTTL": 0, "DefaultTTL": ttl, "MaxTTL": max(ttl, 1)}
+
+
+async def test_edges_apply_custom_cache_policies_and_key_groups(
+    api: ApiThread, origins: list[TestOrigin], start_edge: Callable[..., Awaitable[Edge]]
+) -> None:
+    from openfront.signing import sign_url
+
+    a, _ = origins
+    a.set("/page", Reply(200, [], b"page"))  # no Cache-Control: the policy's DefaultTTL rules
+    a.set("/private/doc", Reply(200, [("Cache-Control", "no-store")], b"secret"))
+    cf = client(api.url)
+    edge = await start_edge(api.url, "e1")
+    await until(lambda: edge.edge_id in edges_of(api))
+
+    made = await asyncio.to_thread(
+        cf.create_cache_policy, CachePolicyConfig=_ttl_policy(unique("cp"), 0)
+    )
+    policy_id = made["CachePolicy"]["Id"]
+    (old_private, old_public), (new_private, new_public) = _rsa_pair(), _rsa_pair()
+    keys = []
+    for public in (old_public, new_public):
+        key = await asyncio.to_thread(
+            cf.create_public_key,
+            PublicKeyConfig={
+                "CallerReference": unique(),
+                "Name": unique("k"),
+                "EncodedKey": public,
+            },
+        )
+        keys.append(key["PublicKey"]["Id"])
+    group = await asyncio.to_thread(
+        cf.create_key_group, KeyGroupConfig={"Name": unique("kg"), "Items": [keys[0]]}
+    )
+    group_id = group["KeyGroup"]["Id"]
+    config = dist_config(unique(), a.port)
+    config["DefaultCacheBehavior"]["CachePolicyId"] = policy_id
+    config["CacheBehaviors"] = {
+        "Quantity": 1,
+        "Items": [
+            {
+                "PathPattern": "/private/*",
+                "TargetOriginId": "app",
+                "ViewerProtocolPolicy": "allow-all",
+                "CachePolicyId": policy_id,
+                "TrustedKeyGroups": {"Enabled": True, "Quantity": 1, "Items": [group_id]},
+            }
+        ],
+    }
+    created = await asyncio.to_thread(cf.create_distribution, DistributionConfig=config)
+    dist_id = created["Distribution"]["Id"]
+    await until(lambda: status(cf, dist_id) == "Deployed")
+
+    async def hit_twice() -> str | None:
+        await edge.get("/page")
+        second: str | None = (await edge.get("/page")).x_cache
+        return second
+
+    assert await hit_twice() != "Hit from cloudfront"  # DefaultTTL 0: nothing is kept
+
+    current = await asyncio.to_thread(cf.get_cache_policy_config, Id=policy_id)
+    new_ttl = {**current["CachePolicyConfig"], "DefaultTTL": 600, "MaxTTL": 600}
+    await asyncio.to_thread(
+        cf.update_cache_policy, Id=policy_id, IfMatch=current["ETag"], CachePolicyConfig=new_ttl
+    )
+    # The policy travels to the edges in a new version of each distribution using it.
+    assert (await asyncio.to_thread(cf.get_distribution, Id=dist_id))["ETag"] != created["ETag"]
+    await until(lambda: status(cf, dist_id) == "Deployed")
+    assert await hit_twice() == "Hit from cloudfront"
+
+    def signed(private: str, key_id: str) -> str:
+        url = sign_url("http://test.local/private/doc", key_id, private, expires=time.time() + 600)
+        return url.removeprefix("http://test.local")
+
+    assert (await edge.get("/private/doc")).status == 403
+    assert (await edge.get(signed(old_private, keys[0]))).body == b"secret"
+    assert (await edge.get(signed(new_private, keys[1]))).status == 403
+
+    # Rotating the group's key reaches the edge: the new key signs, the old one no longer does.
+    await asyncio.to_thread(
+        cf.update_key_group,
+        Id=group_id,
+        IfMatch=group["ETag"],
+        KeyGroupConfig={"Name": group["KeyGroup"]["KeyGroupConfig"]["Name"], "Items": [keys[1]]},
+    )
+    await until(lambda: status(cf, dist_id) == "Deployed")
+    assert (await edge.get(signed(new_private, keys[1]))).body == b"secret"
+    assert (await edge.get(signed(old_private, keys[0]))).status == 403
+    got = await asyncio.to_thread(cf.get_distribution, Id=dist_id)
+    active = got["Distribution"]["ActiveTrustedKeyGroups"]["Items"]
+    assert active == [{"KeyGroupId": group_id, "KeyPairIds": {"Quantity": 1, "Items": [keys[1]]}}]
+    assert not edges_of(api)[edge.edge_id]["errors"]

@@ -107,15 +107,16 @@ def _blocked_writers(db: Database) -> int:
         "WHERE wait_event_type = 'Lock' AND datname = current_database()",
         # MariaDB does not always list a semi-consistent UPDATE's wait in innodb_trx; an
         # UPDATE still running while A's transaction is open can only be waiting for A.
-        "mysql": "SELECT count(*) FROM information_schema.processlist "
-        "WHERE db = DATABASE() AND info LIKE 'UPDATE cf_distributions %%'",
+        # Writers take the fleet's change lock (fleet_head) before anything else.
+        "mysql": "SELECT count(*) FROM information_schema.processlist WHERE db = DATABASE() "
+        "AND (info LIKE 'UPDATE cf_distributions %%' OR info LIKE 'UPDATE fleet_head %%')",
     }[db.backend]
     with db.engine.connect() as conn:
         return int(conn.execute(text(sql)).scalar_one())
 
 
 def test_compare_and_swap_loses_to_a_concurrent_commit(api: ApiThread) -> None:
-    """Writer B read the same ETag as A; A's commit makes B's UPDATE match no row."""
+    """Writer B holds the same ETag as A; it waits for A, then finds it stale."""
     db, settings = api.state.db, ApiSettings()
     if db.backend == "sqlite":
         pytest.skip("SQLite serialises writers with BEGIN IMMEDIATE: B never overlaps A")
@@ -149,3 +150,39 @@ def test_compare_and_swap_loses_to_a_concurrent_commit(api: ApiThread) -> None:
     assert outcome == ["PreconditionFailed"]
     with db.read() as session:
         assert distributions.get_distribution(session, dist.id).config["Comment"] == "A"
+
+
+def test_a_policy_deleted_while_a_distribution_starts_using_it_is_never_dangling(
+    api: ApiThread,
+) -> None:
+    """B creates a distribution naming the policy A is deleting: B waits, then finds it gone."""
+    from openfront.control import account
+
+    db, settings = api.state.db, ApiSettings()
+    if db.backend == "sqlite":
+        pytest.skip("SQLite serialises writers with BEGIN IMMEDIATE: B never overlaps A")
+    with db.write() as session:
+        policy, _ = account.create(session, "CachePolicy", {"Name": unique("cp"), "MinTTL": 0}, NOW)
+    outcome: list[str] = []
+    with db.write() as session_a:
+        account.delete_resource(session_a, "CachePolicy", policy.id, policy.etag)
+
+        def writer_b() -> None:
+            doc = dist_config(unique())
+            doc["DefaultCacheBehavior"]["CachePolicyId"] = policy.id
+            try:
+                with db.write() as session_b:
+                    distributions.create_distribution(session_b, doc, settings, NOW)
+                outcome.append("created")
+            except ApiError as exc:
+                outcome.append(exc.code)
+
+        b = threading.Thread(target=writer_b)
+        b.start()
+        deadline = time.monotonic() + 10
+        while _blocked_writers(db) == 0 and b.is_alive():  # B waits for A's change lock
+            assert time.monotonic() < deadline, "writer B never waited for A's lock"
+            b.join(0.01)
+        assert b.is_alive(), outcome
+    b.join(10)
+    assert outcome == ["NoSuchCachePolicy"]

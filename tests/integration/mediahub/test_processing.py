@@ -1,6 +1,7 @@
 """Processing end to end: a real `weed mini`, a MediaHub server with its in-process worker,
 a generated clip uploaded through the API, transcoded, its outputs in the bucket, and played
-through an OpenFront edge whose origin is the bucket, with the API's signed cookies."""
+through an OpenFront edge whose origin is the bucket, with the API's signed cookies. Every output is
+written with a version stamp of the worker's region."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from tests.support.weed import MEDIA_BUCKET, WeedStore
 from openfront.mediahub.jobs.app import WORKER
 from openfront.mediahub.jobs.queue import JobQueue
 from openfront.mediahub.jobs.rules import Phases, RetryPolicy
+from openfront.storage.versioning import VERSION_META, key_stamp, parse_stamp
 
 __all__ = ["clip", "store"]
 KEY_ID = "K2JCJMDEHXQW5F"
@@ -158,6 +160,17 @@ async def test_an_upload_becomes_an_hls_ladder_that_plays_through_the_edge(
     for name, (ctype, cache) in expected.items():
         head = s3.head_object(Bucket=MEDIA_BUCKET, Key=f"{key}/{name}")
         assert (head["ContentType"], head["CacheControl"]) == (ctype, cache), name
+    # Every output carries a version stamp of the worker's region, newer than the upload's,
+    # and the master playlist, written last, the newest.
+    source = key_stamp(key)
+    assert source is not None and source.region == "ap-northeast-2"
+    stamps = {}
+    for name in names:
+        meta = s3.head_object(Bucket=MEDIA_BUCKET, Key=f"{key}/{name}")["Metadata"]
+        stamp = parse_stamp(meta.get(VERSION_META))
+        assert stamp is not None and stamp.region == "ap-northeast-2" and stamp > source, name
+        stamps[name] = stamp
+    assert stamps["hls/master.m3u8"] == max(stamps.values())
     master = s3.get_object(Bucket=MEDIA_BUCKET, Key=f"{key}/hls/master.m3u8")["Body"].read()
     assert b"240p/index.m3u8" in master and b"360p/index.m3u8" in master
     # The upload itself is untouched.

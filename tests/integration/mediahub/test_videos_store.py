@@ -1,9 +1,10 @@
-"""The videos table on every database: unique keys with the ts+1 retry, newest-first keyset
+"""The videos table on every database: unique keys with the ns+1 retry, newest-first keyset
 paging, the uploading → queued compare-and-swap, usage for quotas, the cleanup query."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from openfront.mediahub.database import Database
@@ -42,12 +43,23 @@ def _new(owner: uuid.UUID, name: str = "clip.mp4", size: int = 10) -> NewVideo:
     )
 
 
-def test_same_name_same_millisecond_gets_the_next_millisecond(db: Database) -> None:
+def test_same_name_same_nanosecond_gets_the_next_nanosecond(db: Database) -> None:
     store = VideoStore(db)
     owner = _user(db, "minji")
     keys = [store.create(_new(owner), 1000, T0, None).key for _ in range(3)]
-    assert keys == [f"videos/{owner}/{ms}_clip.mp4" for ms in (1000, 1001, 1002)]
+    assert keys == [
+        f"videos/{owner}/{ns:019d}-ap-northeast-2_clip.mp4" for ns in (1000, 1001, 1002)
+    ]
     assert store.usage(owner) == (3, 30)
+
+
+def test_two_regions_in_the_same_nanosecond_get_their_own_keys(db: Database) -> None:
+    store = VideoStore(db)
+    owner = _user(db, "minji")
+    seoul = store.create(_new(owner), 1000, T0, None)
+    sao_paulo = store.create(replace(_new(owner), region="sa-east-1"), 1000, T0, None)
+    assert seoul.key == f"videos/{owner}/0000000000000001000-ap-northeast-2_clip.mp4"
+    assert sao_paulo.key == f"videos/{owner}/0000000000000001000-sa-east-1_clip.mp4"
 
 
 def test_paging_is_newest_first_and_stable(db: Database) -> None:

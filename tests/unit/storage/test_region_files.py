@@ -38,11 +38,26 @@ def test_a_chosen_block_is_stored_and_reused(tmp_path: Path) -> None:
     assert again == first
 
 
+def _held_block(tmp_path: Path, holder: socket.socket) -> tuple[RegionPaths, PortBlock]:
+    """A stored block whose S3 port ``holder`` listens on.
+
+    Another process (any client's ephemeral port) may take a port between the check and our
+    bind; such a block is skipped for a new one rather than failing the test.
+    """
+    for attempt in range(20):
+        paths = RegionPaths(tmp_path / str(attempt))
+        block = resolve_block(paths, HOST, configured=None, search_start=random_search_start())
+        try:
+            holder.bind((HOST, block.s3))
+        except OSError:
+            continue
+        return paths, block
+    raise AssertionError("no port block could be held")
+
+
 def test_a_busy_stored_block_is_an_error_not_a_move(tmp_path: Path) -> None:
-    paths = RegionPaths(tmp_path)
-    block = resolve_block(paths, HOST, configured=None, search_start=random_search_start())
     with socket.socket() as holder:
-        holder.bind((HOST, block.s3))
+        paths, block = _held_block(tmp_path, holder)
         holder.listen()
         with pytest.raises(StorageError, match=f"ports {block.s3} of the store in .* are in use"):
             resolve_block(paths, HOST, configured=None)

@@ -1,4 +1,6 @@
-"""The memory tier: whole small objects, one Python object each, bounded in bytes by S3-FIFO.
+"""The memory tier's ``objects`` layout: whole small objects, one Python object each, bounded in
+bytes by S3-FIFO. (The default layout is ``arena.ArenaStore``, which shares this module's shapes,
+header split and URL-from-key helpers.)
 
 Per key the tier keeps one ``Entry``, which is also its S3-FIFO node, in one dict (the policy's
 index is the store's). An entry's ``blob`` is its own header lines, the Content-Length line, the
@@ -194,7 +196,7 @@ def url_in_key(key: bytes) -> str | None:
     return f"{path}?{query}" if query else path
 
 
-def _stored_block(meta: EntryMeta) -> bytes:
+def stored_block(meta: EntryMeta) -> bytes:
     """The stored header lines of ``meta``, full or compact."""
     if meta.headers:
         return meta.wire or serialise(meta.headers)
@@ -274,7 +276,7 @@ class MemoryStore:
 
     def _fill(self, e: Entry, meta: EntryMeta, body: bytes | memoryview) -> None:
         status = meta.status
-        common, own = split_shared(_stored_block(meta))
+        common, own = split_shared(stored_block(meta))
         block = own + content_length(status, len(body)) + b"\r\n"
         e.blob = block + body
         e.born = meta.response_time - meta.initial_age

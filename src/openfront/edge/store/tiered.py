@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from openfront.cache.entry import EntryMeta
+from openfront.edge.store.arena import ArenaStore
 from openfront.edge.store.disk import DiskObject, DiskStore
 from openfront.edge.store.memory import MemoryObject, MemoryStore
 
@@ -14,7 +15,7 @@ class TieredStore:
 
     __slots__ = ("disk", "memory")
 
-    def __init__(self, memory: MemoryStore, disk: DiskStore | None) -> None:
+    def __init__(self, memory: ArenaStore | MemoryStore, disk: DiskStore | None) -> None:
         self.memory = memory
         self.disk = disk
 

@@ -3,6 +3,10 @@
 Everything happens in a folder of its own under the work dir, removed afterwards whatever
 happened. boto3 calls block, so they run on threads; ``transcode`` is a coroutine (cancelling
 it kills ffmpeg).
+
+Every output is written with a version stamp of the worker's region (``stamp``, one per object,
+in ``x-amz-meta-openfront-version``): a retry that writes a file again writes a newer stamp, and
+the replication auditor repairs by it.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from openfront.mediahub.jobs.outputs import cache_control, content_type, output_
 from openfront.mediahub.jobs.queue import Claimed
 from openfront.mediahub.jobs.rules import Phases
 from openfront.storage.client import error_code
+from openfront.storage.versioning import VersionStamp, stamp_metadata
 
 _log = logging.getLogger("openfront.mediahub.jobs")
 SOURCE_NAME = "source"  # never the user's file name: ffmpeg's reading is by content
@@ -46,10 +51,12 @@ class Pipeline:
         work_root: Path,
         settings: Settings,
         *,
+        stamp: Callable[[], VersionStamp],
         timeout: float | None = None,
         phases: Phases | None = None,
     ) -> None:
         self.s3 = s3
+        self.stamp = stamp
         self.work_root = work_root
         self.settings = settings
         self.timeout = timeout
@@ -124,6 +131,7 @@ class Pipeline:
                         ExtraArgs={
                             "ContentType": content_type(name),
                             "CacheControl": cache_control(name),
+                            "Metadata": stamp_metadata(self.stamp()),
                         },
                     ),
                 )

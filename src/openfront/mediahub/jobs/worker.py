@@ -43,6 +43,7 @@ from openfront.mediahub.jobs.rules import (
 from openfront.mediahub.models import Video
 from openfront.storage.client import describe_error, s3_client
 from openfront.storage.credentials import read_credentials_file
+from openfront.storage.versioning import StampClock
 
 _log = logging.getLogger("openfront.mediahub.jobs")
 KEEPER_TICK = 0.25  # seconds between the keeper's looks at the clock
@@ -111,6 +112,7 @@ class Worker:
         # When set, transcoded jobs wait for it before they upload (lets tests and operators
         # hold a job between its transcode and its first write to the bucket).
         self.hold_uploads: asyncio.Event | None = None
+        self.stamps = StampClock(cfg.region)  # the outputs' version stamps (this region writes)
 
     @property
     def s3(self) -> Any:
@@ -221,7 +223,13 @@ class Worker:
 
     def _pipeline(self) -> Pipeline:
         p = self.cfg.processing
-        return Pipeline(self.s3, self.work_root, Settings(preset=p.preset), timeout=p.timeout)
+        return Pipeline(
+            self.s3,
+            self.work_root,
+            Settings(preset=p.preset),
+            stamp=lambda: self.stamps.stamp(time.time_ns()),
+            timeout=p.timeout,
+        )
 
     async def _run(self, job: Claimed) -> None:
         _log.info("job %d: video %s, attempt %d", job.job_id, job.video_id, job.attempts)
