@@ -29,6 +29,7 @@ from openfront._aio import create_task
 from openfront.stack import demo_secure
 from openfront.stack.demo_secure import DemoSecrets, ensure_secrets
 from openfront.stack.demo_site import ensure_admin_token, prepare_site
+from openfront.stack.freeports import bind_probe, free_probe
 from openfront.stack.stackfile import StackFile
 from openfront.stack.supervisor import ServiceSpec, ServiceStartError, Supervisor
 from openfront.storage.welcome import storage_welcome
@@ -107,9 +108,9 @@ def pick_ports(
     chosen: dict[str, int] = {}
     try:
         for name, usual in usual_ports.items():
-            probe = _bind(host, 0 if free else usual)
+            probe = free_probe(host) if free else bind_probe(host, usual)
             if probe is None:
-                probe = _bind(host, 0)
+                probe = free_probe(host)
                 if probe is None:
                     raise OSError(f"cannot bind any port on {host}")
                 port = probe.getsockname()[1]
@@ -120,18 +121,6 @@ def pick_ports(
         for probe in probes:
             probe.close()
     return chosen
-
-
-def _bind(host: str, port: int) -> socket.socket | None:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        return None
-    return sock
 
 
 def hostport(host: str, port: int) -> str:

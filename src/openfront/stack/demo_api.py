@@ -13,7 +13,6 @@ signing key's public half, so the same signed URLs work there (with the API's ke
 from __future__ import annotations
 
 import os
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,30 +63,9 @@ def _hostport(host: str, port: int) -> str:
 
 
 def _pick(host: str, usual: dict[str, int], free: bool, warn: Any) -> dict[str, int]:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    probes: list[socket.socket] = []
-    chosen: dict[str, int] = {}
-    try:
-        for name, port in usual.items():
-            for attempt in (0,) if free else (port, 0):
-                sock = socket.socket(family, socket.SOCK_STREAM)
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                try:
-                    sock.bind((host, attempt))
-                except OSError:
-                    sock.close()
-                    continue
-                probes.append(sock)
-                chosen[name] = sock.getsockname()[1]
-                if attempt != port and not free:
-                    warn(f"port {port} ({name}) is in use; using {chosen[name]} instead")
-                break
-            else:
-                raise OSError(f"cannot bind any port on {host}")
-    finally:
-        for sock in probes:
-            sock.close()
-    return chosen
+    from openfront.stack.demo import pick_ports
+
+    return pick_ports(host, free=free, warn=warn, usual_ports=usual)
 
 
 def _credentials(path: Path) -> tuple[str, str, bool]:
