@@ -156,10 +156,19 @@ async def test_an_upload_replicates_with_its_stamp_and_divergence_is_repaired_by
         assert repaired["repaired"]["copy"] >= 1
     finally:
         regions.sync.start()
-    for store, bucket in ((regions.a, BUCKET_A), (regions.b, BUCKET_B)):
-        head = _head(store, bucket, key)
-        assert head is not None and head["Metadata"] == {VERSION_META: str(stamp)}
-        assert _body(store, bucket, key) == data
+
+    # filer.sync resumes from its checkpoint and may replay São Paulo's stale write before the
+    # repair's copy; the auditor keeps running, so both sides must settle on Seoul's upload.
+    def settled() -> bool:
+        for store, bucket in ((regions.a, BUCKET_A), (regions.b, BUCKET_B)):
+            head = _head(store, bucket, key)
+            ok = head is not None and head["Metadata"] == {VERSION_META: str(stamp)}
+            if not ok or _body(store, bucket, key) != data:
+                regions.report(repair=True)
+                return False
+        return True
+
+    wait_for(settled, "both regions to hold Seoul's stamped upload")
     _synced(regions, "after-repair")  # filer.sync replayed the outage: Seoul's upload stays
     after = regions.report(repair=False)
     assert not [o for o in after["objects"] if o["key"] == key]
