@@ -3,6 +3,7 @@ on a random free port block. Each start costs ~1 s and ~115 MiB, so tests share 
 
 from __future__ import annotations
 
+import copy
 import os
 import signal
 import subprocess
@@ -14,6 +15,7 @@ from typing import Any
 from openfront.config.storage import RegionConfig, StorageConfig
 from openfront.storage.ports import random_search_start
 from openfront.storage.region import ManagedRegion, prepare_managed, remove_stale_sockets
+from openfront.storage.replication import SyncSide
 
 READY_DEADLINE = 30.0
 STOP_DEADLINE = 20.0
@@ -170,3 +172,18 @@ def wait_for(check: Any, what: str, deadline: float = 30.0) -> Any:
         if time.monotonic() > end:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.02)  # the poll interval of a condition with a deadline, not a wait
+
+
+def bucket_region(name: str, bucket: str) -> RegionConfig:
+    """The test region renamed ``name``, with one bucket ``bucket``."""
+    data = copy.deepcopy(TEST_REGION)
+    data.update({"Name": name, "Buckets": [{"Name": bucket}]})
+    return region_config(data)
+
+
+def sync_side(store: WeedStore, bucket: str) -> SyncSide:
+    """One side of a filer.sync pair: ``bucket`` in the running ``store``."""
+    info = store.region.info()
+    return SyncSide(
+        store.region.name, bucket, store.endpoint, info["credentials_file"], info["filer_address"]
+    )

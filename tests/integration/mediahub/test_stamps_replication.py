@@ -4,7 +4,6 @@ when the two sides are forced apart the auditor repairs by that stamp, not by La
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -14,34 +13,21 @@ import pytest
 from tests.integration.mediahub.conftest import MakeHub
 from tests.integration.mediahub.uploads_helpers import pattern, sign_in
 from tests.support.weed import (
-    TEST_REGION,
     SyncProcess,
     WeedStore,
+    bucket_region,
     kill_store,
-    region_config,
     start_store,
+    sync_side,
     wait_for,
 )
 
 from openfront.storage.audit import Auditor
-from openfront.storage.replication import SyncPair, SyncSide
+from openfront.storage.replication import SyncPair
 from openfront.storage.versioning import VERSION_META, VersionStamp, key_stamp, stamp_metadata
 
 SEOUL, SAO_PAULO = "ap-northeast-2", "sa-east-1"
 BUCKET_A, BUCKET_B = "media-seoul", "media-sao-paulo"
-
-
-def _region(name: str, bucket: str) -> Any:
-    data = copy.deepcopy(TEST_REGION)
-    data.update({"Name": name, "Buckets": [{"Name": bucket}]})
-    return region_config(data)
-
-
-def _side(store: WeedStore, bucket: str) -> SyncSide:
-    info = store.region.info()
-    return SyncSide(
-        store.region.name, bucket, store.endpoint, info["credentials_file"], info["filer_address"]
-    )
 
 
 @dataclass
@@ -64,9 +50,9 @@ class Regions:
 @pytest.fixture(scope="module")
 def regions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Regions]:
     root = tmp_path_factory.mktemp("two-regions")
-    a = start_store(root / "a", _region(SEOUL, BUCKET_A))
-    b = start_store(root / "b", _region(SAO_PAULO, BUCKET_B))
-    pair = SyncPair("media", _side(a, BUCKET_A), _side(b, BUCKET_B))
+    a = start_store(root / "a", bucket_region(SEOUL, BUCKET_A))
+    b = start_store(root / "b", bucket_region(SAO_PAULO, BUCKET_B))
+    pair = SyncPair("media", sync_side(a, BUCKET_A), sync_side(b, BUCKET_B))
     sync = SyncProcess(pair, a.region.weed, root).start()
     try:
         yield Regions(a, b, sync, pair)

@@ -5,7 +5,6 @@ ways, the known one-second divergence repaired by the auditor, recorded deletes,
 from __future__ import annotations
 
 import contextlib
-import copy
 import hashlib
 import os
 import subprocess
@@ -18,12 +17,12 @@ from typing import Any
 
 import pytest
 from tests.support.weed import (
-    TEST_REGION,
     SyncProcess,
     WeedStore,
+    bucket_region,
     kill_store,
-    region_config,
     start_store,
+    sync_side,
     wait_for,
 )
 
@@ -31,24 +30,11 @@ from openfront.config.storage import ReplicationConfig
 from openfront.storage.audit import Auditor
 from openfront.storage.events import EventSubscriber
 from openfront.storage.fsck import run_fsck
-from openfront.storage.replication import SyncPair, SyncSide, write_plan
+from openfront.storage.replication import SyncPair, write_plan
 from openfront.storage.versioning import VERSION_META, StampClock
 
 BUCKET_A, BUCKET_B = "rep-a", "rep-b"
 REGION_A, REGION_B = "ap-northeast-2", "sa-east-1"
-
-
-def _region(name: str, bucket: str) -> Any:
-    data = copy.deepcopy(TEST_REGION)
-    data.update({"Name": name, "Buckets": [{"Name": bucket}]})
-    return region_config(data)
-
-
-def _side(store: WeedStore, bucket: str) -> SyncSide:
-    info = store.region.info()
-    return SyncSide(
-        store.region.name, bucket, store.endpoint, info["credentials_file"], info["filer_address"]
-    )
 
 
 @dataclass
@@ -68,9 +54,9 @@ class Pair:
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
     root = tmp_path_factory.mktemp("replication")
-    a = start_store(root / "a", _region(REGION_A, BUCKET_A))
-    b = start_store(root / "b", _region(REGION_B, BUCKET_B))
-    sync_pair = SyncPair("test", _side(a, BUCKET_A), _side(b, BUCKET_B))
+    a = start_store(root / "a", bucket_region(REGION_A, BUCKET_A))
+    b = start_store(root / "b", bucket_region(REGION_B, BUCKET_B))
+    sync_pair = SyncPair("test", sync_side(a, BUCKET_A), sync_side(b, BUCKET_B))
     sync = SyncProcess(sync_pair, a.region.weed, root).start()
     try:
         yield Pair(a, b, sync, sync_pair)
