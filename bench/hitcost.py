@@ -1,7 +1,10 @@
 """Python work per hot 1 KiB memory-tier hit, without sockets or a load generator.
 
 One edge (quick mode, in this process) in front of a local origin; a ``Connection`` on a fake
-transport is fed 32 pipelined GETs per ``data_received`` for one stored 1 KiB object. Wall time
+transport is fed ``--batch`` pipelined GETs per ``data_received`` (32 by default) for one stored
+1 KiB object. ``--batch 1`` is what a load generator without pipelining sends: one request per
+read, the same bytes every time, so those hits go through the repeated-head memo
+(docs/edge.md, "Repeated request heads"); ``--no-memo`` turns the memo off to compare. Wall time
 on a loaded machine swings by 10-20%; two steadier measures:
 
 ``python -m bench.hitcost [--layout arena|objects]``: thread CPU time per hit, best of
@@ -91,7 +94,7 @@ async def _drain(t: _Transport, want: int, deadline: float) -> None:
         await asyncio.sleep(0)
 
 
-async def measure(layout: str, hits: int, rounds: int) -> float:
+async def measure(layout: str, hits: int, rounds: int, batch: int = 32, memo: bool = True) -> float:
     """Best thread-CPU microseconds per hit over ``rounds`` rounds of ``hits`` hits."""
     from openfront.config.load import quick_config
     from openfront.edge.app import protocol_error_responder
@@ -110,7 +113,11 @@ async def measure(layout: str, hits: int, rounds: int) -> float:
         assert edge.sweeper is not None
         env = edge.env
         conn = Connection(
-            env.edge.handle, protocol_error_responder(env.edge), env.limits, edge.sweeper
+            env.edge.handle,
+            protocol_error_responder(env.edge),
+            env.limits,
+            edge.sweeper,
+            heads=env.edge.heads if memo else None,
         )
         t = _Transport()
         conn.connection_made(t)
@@ -122,14 +129,16 @@ async def measure(layout: str, hits: int, rounds: int) -> float:
                 raise RuntimeError("the object was not stored")
             await asyncio.sleep(0.005)
         await _drain(t, 1, deadline)
-        batch = req * BATCH
+        chunk = req * batch
+        per_yield = max(1, BATCH // batch)  # yield to the loop as often as with 32 per chunk
         best = float("inf")
         for _ in range(rounds):
             want = t.writes + hits
             start = time.thread_time()
-            for _ in range(hits // BATCH):
-                conn.data_received(batch)
-                await asyncio.sleep(0)
+            for i in range(hits // batch):
+                conn.data_received(chunk)
+                if i % per_yield == 0:
+                    await asyncio.sleep(0)
             await _drain(t, want, time.monotonic() + 60)
             best = min(best, (time.thread_time() - start) / hits * 1e6)
         conn.connection_lost(None)
@@ -139,7 +148,7 @@ async def measure(layout: str, hits: int, rounds: int) -> float:
         origin.close()
 
 
-def _instructions(layout: str, hits: int) -> int:
+def _instructions(layout: str, hits: int, extra: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="openfront-hitcost-") as tmp:
         out = Path(tmp) / "callgrind.out"
         subprocess.run(
@@ -156,6 +165,7 @@ def _instructions(layout: str, hits: int) -> int:
                 str(hits),
                 "--rounds",
                 "1",
+                *extra,
             ],
             check=True,
             capture_output=True,
@@ -172,16 +182,21 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--layout", choices=("arena", "objects"), default="arena")
     p.add_argument("--hits", type=int, default=32_000)
     p.add_argument("--rounds", type=int, default=9)
+    p.add_argument("--batch", type=int, default=BATCH, help="requests per data_received")
+    p.add_argument("--no-memo", action="store_true", help="without the repeated-head memo")
     p.add_argument("--callgrind", action="store_true", help="instructions per hit (valgrind)")
     args = p.parse_args(argv)
+    batch = max(1, args.batch)
     hits = max(BATCH, args.hits // BATCH * BATCH)
+    what = f"{args.layout}, batch {batch}{', no memo' if args.no_memo else ''}"
     if args.callgrind:
         n = min(hits, 3_200)
-        per = (_instructions(args.layout, 2 * n) - _instructions(args.layout, n)) / n
-        print(f"{args.layout}: {per:,.0f} instructions per hit")
+        extra = ["--batch", str(batch), *(["--no-memo"] if args.no_memo else [])]
+        per = (_instructions(args.layout, 2 * n, extra) - _instructions(args.layout, n, extra)) / n
+        print(f"{what}: {per:,.0f} instructions per hit")
     else:
-        us = asyncio.run(measure(args.layout, hits, args.rounds))
-        print(f"{args.layout}: {us:.2f} µs per hit (thread CPU, best of {args.rounds})")
+        us = asyncio.run(measure(args.layout, hits, args.rounds, batch, not args.no_memo))
+        print(f"{what}: {us:.2f} µs per hit (thread CPU, best of {args.rounds})")
 
 
 if __name__ == "__main__":

@@ -33,8 +33,9 @@ from openfront.edge.error_pages import page_for, send_page, spawn_page
 from openfront.edge.fetch import Fetch, FetchState
 from openfront.edge.fetcher import VARY_MARKER, Fetcher
 from openfront.edge.keymemo import KeyMemo
+from openfront.edge.metrics import Tally
 from openfront.edge.passthrough import answer_preflight, forward
-from openfront.edge.protocol import Connection
+from openfront.edge.protocol import Connection, HeadMemo
 from openfront.edge.request import Request
 from openfront.edge.respond import EdgeIdentity, RequestIds, error_body, status_line
 from openfront.edge.serve import (
@@ -97,6 +98,17 @@ class Ctx:
     edit: Edit | None = None  # what the policy did to the fields being sent; None: edge-made
 
 
+@dataclass(slots=True, eq=False)
+class _Known:
+    """What answering a repeatable head again needs (Edge._answer_known)."""
+
+    scheme: str
+    dist: DistRuntime
+    full: bytes
+    req: Request
+    tally: Tally | None  # hits counted here; None: recorded one by one (access log on)
+
+
 class Edge:
     """One worker's edge: routing, stores, in-flight fetches, logs and metrics."""
 
@@ -119,6 +131,7 @@ class Edge:
         self.https_port = int(str(tls.listen).rpartition(":")[2]) if tls is not None else 443
         self._trusted: dict[int, dict[str, object]] = {}
         self._hit_prefix = self.identity.prefix("Hit")
+        self.heads = HeadMemo(self._answer_known)
         self.set_distributions(env.distributions)
 
     def set_distributions(self, dists: list[Distribution]) -> None:
@@ -134,6 +147,7 @@ class Edge:
         self.default = runtimes[0] if len(runtimes) == 1 else None
         self.keys = KeyMemo()
         self._trusted = {}
+        self.heads.clear()
 
     # -- entry point -----------------------------------------------------------------------
     def handle(self, conn: Connection, req: Request) -> Coroutine[Any, Any, None] | None:
@@ -169,10 +183,15 @@ class Edge:
             return None
         if beh.trusted_keys and not self._signed(conn, req, d, beh):
             return None
+        # Whether the answer may depend on more than the head's bytes (see _answer_known).
+        per_viewer = bool(
+            viewers.proxies or d.dist.geo_restriction[0] != "none" or beh.trusted_keys
+        )
         if viewers.wanted:
             names = viewers.wanted.get(id(beh))
             if names:
                 viewers.add_headers(req, conn.scheme, names)
+                per_viewer = True
         if method != "GET" and method != "HEAD":
             ctx = Ctx(conn, req, self.ids.next(), d)
             policy = beh.response_headers
@@ -191,6 +210,7 @@ class Edge:
                 variant = secondary_key(full, shape.vary, vary_values(shape.vary, req.lookup.get))
                 e = self.memory.entry(variant)
                 shape = e.shape if e is not None else shape
+                per_viewer = True  # a variant: the marker may change under it
             if e is not None and shape.status != VARY_MARKER:
                 now = time.time()
                 age = now - e.born
@@ -203,9 +223,84 @@ class Edge:
                         ctx.policy = beh.response_headers
                         self.serve_stored(ctx, e.meta(), e.body, now)
                     else:
-                        self._plain_hit(conn, req, d, e, age, beh.response_headers)
+                        policy = beh.response_headers
+                        if (
+                            not per_viewer
+                            and shape.status < 400
+                            and policy is None
+                            and method == "GET"
+                            and req.version == "1.1"
+                            and req.keep_alive
+                        ):
+                            conn.repeatable = self._known(conn, d, full, req, shape.status)
+                        self._plain_hit(conn, req, d, e, age, policy)
                     return None
         return self._cached(Ctx(conn, req, self.ids.next(), d), beh, ck, full)
+
+    def _known(
+        self, conn: Connection, d: DistRuntime, full: bytes, req: Request, status: int
+    ) -> _Known:
+        dist_id = d.dist.id
+        # With an access log every answer needs its own line: no tally.
+        logged = dist_id in self.env.logs
+        tally = None if logged else self.env.metrics.hit_tally(dist_id, status)
+        return _Known(conn.scheme, d, full, req, tally)
+
+    def _answer_known(self, conn: Connection, known: _Known) -> bytes | None:
+        """The whole response to a head answered before as a plain hit (see HeadMemo), or None.
+
+        Everything that decided that answer came from the head's bytes and the configuration
+        (the memo is cleared when it changes); what can have changed since is the stored object,
+        so it is looked up and checked for freshness again. None sends the bytes through the
+        parser and the full path. The connection writes the bytes and awaits the next request.
+        """
+        if known.scheme != conn.scheme:
+            return None
+        e = self.memory.entry(known.full)
+        if e is None:
+            return None
+        shape = e.shape
+        status = shape.status
+        if status >= 400 or status == VARY_MARKER:
+            return None
+        blob = e.blob
+        size = len(blob) - shape.hlen
+        if size > _ONE_WRITE_MAX:
+            return None
+        age = time.time() - e.born
+        if age >= e.ttl:
+            return None
+        rid = self.ids.next()
+        out = b"%s%s%s\r\nAge: %d\r\n%s%s" % (
+            shape.line,
+            self._hit_prefix,
+            rid,
+            age,
+            shape.common,
+            blob,
+        )
+        tally = known.tally
+        if tally is not None and tally.status == status:
+            tally.count += 1
+            tally.bytes += len(out)
+            return out
+        # The Request is shared by every answer to this head: only the per-connection fields
+        # change, and nothing keeps it after this synchronous call.
+        req = known.req
+        req.client_ip, req.client_port = conn.client
+        req.start = time.monotonic()
+        self.env.record_request(
+            known.dist.dist.id,
+            req,
+            conn.scheme,
+            rid,
+            status,
+            "Hit",
+            size,
+            len(out) - size,
+            shape.content_type,
+        )
+        return out
 
     def _insecure(self, conn: Connection, req: Request, d: DistRuntime, policy: str) -> None:
         """ViewerProtocolPolicy for a plain-HTTP request (guide §1.6)."""

@@ -32,6 +32,20 @@ _INTS = ("requests", "bytes_out", "bytes_in", "origin_requests")
 _MAPS = ("results", "statuses", "origin_errors")
 
 
+class Tally:
+    """Hits of one status counted by the repeated-head path: two additions per answer.
+
+    Folded into its distribution's requests, bytes, results["Hit"] and statuses when read.
+    """
+
+    __slots__ = ("bytes", "count", "status")
+
+    def __init__(self, status: int) -> None:
+        self.status = status
+        self.count = 0
+        self.bytes = 0
+
+
 class _Dist:
     __slots__ = (
         "bytes_in",
@@ -43,6 +57,7 @@ class _Dist:
         "requests",
         "results",
         "statuses",
+        "tallies",
     )
 
     def __init__(self) -> None:
@@ -56,14 +71,24 @@ class _Dist:
         # Non-cumulative per-bucket counts; the last slot is +Inf.
         self.latency_counts = [0] * (len(BUCKETS) + 1)
         self.latency_sum = 0.0
+        self.tallies: dict[int, Tally] = {}
 
     def to_json(self) -> dict[str, Any]:
+        results = dict(self.results)
+        statuses = dict(self.statuses)
+        requests, bytes_out = self.requests, self.bytes_out
+        for t in self.tallies.values():
+            if t.count:
+                requests += t.count
+                bytes_out += t.bytes
+                results["Hit"] = results.get("Hit", 0) + t.count
+                statuses[t.status] = statuses.get(t.status, 0) + t.count
         return {
-            "requests": self.requests,
-            "bytes_out": self.bytes_out,
+            "requests": requests,
+            "bytes_out": bytes_out,
             "bytes_in": self.bytes_in,
-            "results": dict(self.results),
-            "statuses": {str(k): v for k, v in self.statuses.items()},
+            "results": results,
+            "statuses": {str(k): v for k, v in statuses.items()},
             "origin_requests": self.origin_requests,
             "origin_errors": dict(self.origin_errors),
             "origin_latency": {"counts": list(self.latency_counts), "sum": self.latency_sum},
@@ -94,6 +119,14 @@ class EdgeMetrics:
         results[result_type] = results.get(result_type, 0) + 1
         statuses = d.statuses
         statuses[status] = statuses.get(status, 0) + 1
+
+    def hit_tally(self, dist_id: str, status: int) -> Tally:
+        """The counter of `status` hits on `dist_id` for the repeated-head path."""
+        d = self._dists.get(dist_id) or self._dist(dist_id)
+        t = d.tallies.get(status)
+        if t is None:
+            t = d.tallies[status] = Tally(status)
+        return t
 
     def origin(self, dist_id: str, seconds: float | None, error_type: str | None = None) -> None:
         """One origin fetch: time to first byte (None if none arrived) and its failure, if any."""

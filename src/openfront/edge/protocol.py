@@ -34,6 +34,7 @@ class Connection(asyncio.Protocol):
     """One viewer connection. Requests are handled one at a time, in order (pipelining-safe)."""
 
     __slots__ = (
+        "_begun",
         "_body_timeout",
         "_busy",
         "_client",
@@ -44,8 +45,10 @@ class Connection(asyncio.Protocol):
         "_error",
         "_fields_left",
         "_header_timeout",
+        "_heads",
         "_hmap",
         "_idle_timeout",
+        "_in_message",
         "_limits",
         "_loop",
         "_max_header_bytes",
@@ -62,10 +65,12 @@ class Connection(asyncio.Protocol):
         "_url",
         "_write",
         "_write_paused",
+        "_writelines",
         "closed",
         "current",
         "deadline",
         "deadline_is_idle",
+        "repeatable",
         "scheme",
         "transport",
     )
@@ -77,8 +82,10 @@ class Connection(asyncio.Protocol):
         limits: LimitsConfig,
         sweeper: Sweeper,
         scheme: str = "http",
+        heads: HeadMemo | None = None,
     ) -> None:
         self._sweeper = sweeper
+        self._heads = heads if heads is not None else _NO_HEADS
         self._on_request = on_request
         self._on_error = on_error
         self._limits = limits
@@ -95,6 +102,11 @@ class Connection(asyncio.Protocol):
         self._fields_left = 0  # header fields the current request may still send
         self._room = 0  # bytes its head may still take
         self._conditional = False
+        self._in_message = False  # the parser is inside a request (head or body)
+        self._begun = 0  # requests begun in the current data_received
+        # Set by the handler when it answered a request whose answer the head bytes alone
+        # decide (see HeadMemo); data_received files it under those bytes.
+        self.repeatable: object | None = None
         self._pending: deque[Request] = deque()
         self._busy = False
         self._read_paused = False
@@ -110,6 +122,7 @@ class Connection(asyncio.Protocol):
         self._discard = False  # the last request asked to close: ignore what follows
         self._closing = True  # until connection_made; then set by close(), abort(), lost
         self._write: Callable[[bytes | memoryview], None] = _no_write
+        self._writelines: Callable[[list[bytes | memoryview]], None] = _no_writelines
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self.current: Request | None = None
@@ -121,6 +134,7 @@ class Connection(asyncio.Protocol):
         transport = cast(asyncio.Transport, transport)
         self.transport = transport
         self._write = transport.write
+        self._writelines = transport.writelines
         self._closing = False
         peer = transport.get_extra_info("peername")
         if isinstance(peer, tuple):
@@ -142,13 +156,26 @@ class Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self._error or self._discard:
             return
+        heads = self._heads
+        if not self._in_message and self.current is None and not self._pending:
+            known = heads.known.get(data)
+            if known is not None:
+                out = heads.answer(self, known)
+                if out is not None:
+                    self._write(out)
+                    self.deadline = self._sweeper.now + self._idle_timeout
+                    self.deadline_is_idle = True
+                    return
+        self._begun = 0
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade:
+            self.repeatable = None
             if self._discarding():
                 return
             self._fail(501, "Upgrade is not supported")
         except httptools.HttpParserError as e:
+            self.repeatable = None
             if self._discarding():
                 return  # bytes after "Connection: close" (llhttp refuses them): ignored
             # httptools wraps exceptions raised in our callbacks; unwrap our own limit errors.
@@ -159,6 +186,13 @@ class Connection(asyncio.Protocol):
                 raise cause from None
             elif not self._error:
                 self._fail(400, "Bad request")
+        else:
+            rep = self.repeatable
+            if rep is not None:
+                self.repeatable = None
+                # Only a chunk that held exactly one whole request, now answered, stands for it.
+                if self._begun == 1 and not self._in_message and self.current is None:
+                    heads.remember(data, rep)
 
     def eof_received(self) -> bool | None:
         return None
@@ -171,8 +205,11 @@ class Connection(asyncio.Protocol):
         self._wake_drain()
 
     # -- httptools callbacks ---------------------------------------------------------------
-    # No on_message_begin: httptools skips callbacks a protocol does not define, and the first
-    # piece of the URL marks a new request just as well.
+    def on_message_begin(self) -> None:
+        # From a request's first byte on, a chunk is not a whole request head (HeadMemo).
+        self._in_message = True
+        self._begun += 1
+
     def on_url(self, url: bytes) -> None:
         if self._url:
             url = self._url + url
@@ -288,6 +325,7 @@ class Connection(asyncio.Protocol):
             self.deadline = self._sweeper.now + self._body_timeout
 
     def on_message_complete(self) -> None:
+        self._in_message = False
         req = self._pending[-1] if self._pending else self.current
         if req is not None and req.body is not None:
             req.body.finish()
@@ -365,10 +403,10 @@ class Connection(asyncio.Protocol):
             self._write(data)
 
     def writelines(self, data: list[bytes | memoryview]) -> None:
-        # Python 3.11's writelines joins the list anyway; small responses go out as one write.
+        # uvloop sends the pieces with one writev; asyncio's writelines joins them (a copy).
         if not self._closing:
             self._started = True
-            self._write(b"".join(data))
+            self._writelines(data)
 
     async def send(self, data: bytes | memoryview, chunked: bool = False) -> None:
         """Write one piece of a streamed body (as a chunk if asked), then respect back-pressure."""
@@ -467,6 +505,59 @@ class Connection(asyncio.Protocol):
 
 def _no_write(data: bytes | memoryview) -> None:
     pass
+
+
+def _no_writelines(data: list[bytes | memoryview]) -> None:
+    pass
+
+
+class HeadMemo:
+    """Answers a request head seen before, byte for byte, without parsing or routing it again.
+
+    The handler marks a request ``repeatable`` when its answer followed from the head's bytes,
+    the configuration and the stored object alone (a plain memory hit: nothing read from the
+    viewer's address, a signature's clock, or anything else outside the head). Whatever later
+    decides a request from such a source must leave it unmarked. The connection files the mark
+    under the exact bytes of the chunk that carried that one whole request; a later chunk with
+    the same bytes, arriving on any connection between requests, goes to ``answer``, which
+    looks the object up again and returns the whole response, or None to decline (the chunk is
+    then parsed as usual). Bounded in entries and in key bytes: cleared when either is full.
+    """
+
+    __slots__ = ("_bytes", "answer", "known", "limit", "max_bytes")
+
+    def __init__(
+        self,
+        answer: Callable[[Connection, Any], bytes | None] | None = None,
+        limit: int = 4096,
+        max_bytes: int = 4 << 20,
+    ) -> None:
+        self.known: dict[bytes, Any] = {}
+        self.answer: Callable[[Connection, Any], bytes | None] = answer or _decline
+        self.limit = limit
+        self.max_bytes = max_bytes
+        self._bytes = 0
+
+    def remember(self, head: bytes, marker: object) -> None:
+        size = len(head)
+        if size > self.max_bytes >> 6:
+            return  # a head this big is not worth a sixty-fourth of the memo
+        known = self.known
+        if len(known) >= self.limit or self._bytes + size > self.max_bytes:
+            self.clear()
+        known[head] = marker
+        self._bytes += size
+
+    def clear(self) -> None:
+        self.known.clear()
+        self._bytes = 0
+
+
+def _decline(conn: Connection, marker: Any) -> bytes | None:
+    return None
+
+
+_NO_HEADS = HeadMemo(limit=1)  # connections made without a memo (tests, tools)
 
 
 # Raw method name -> str, so each request's method is one shared, already-hashed string.

@@ -112,7 +112,7 @@ class RunningEdge:
         sweeper = self.sweeper = Sweeper(limits)
 
         def factory() -> Connection:
-            return Connection(edge.handle, on_error, limits, sweeper)
+            return Connection(edge.handle, on_error, limits, sweeper, heads=edge.heads)
 
         if sock is None:
             host, port = split_addr(self.cfg.edge.listen)
@@ -124,7 +124,9 @@ class RunningEdge:
             self.certs = CertStore(tls, env.distributions)
 
             def tls_factory() -> Connection:
-                return Connection(edge.handle, on_error, limits, sweeper, scheme="https")
+                return Connection(
+                    edge.handle, on_error, limits, sweeper, scheme="https", heads=edge.heads
+                )
 
             if tls_sock is None:
                 host, port = split_addr(tls.listen)
