@@ -131,7 +131,7 @@ class Edge:
         self.https_port = int(str(tls.listen).rpartition(":")[2]) if tls is not None else 443
         self._trusted: dict[int, dict[str, object]] = {}
         self._hit_prefix = self.identity.prefix("Hit")
-        self.heads = HeadMemo(self._answer_known)
+        self.heads = HeadMemo(self._answer_known, self._known)
         self.set_distributions(env.distributions)
 
     def set_distributions(self, dists: list[Distribution]) -> None:
@@ -232,14 +232,14 @@ class Edge:
                             and req.version == "1.1"
                             and req.keep_alive
                         ):
-                            conn.repeatable = self._known(conn, d, full, req, shape.status)
+                            conn.repeatable = (d, full, req, shape.status)
                         self._plain_hit(conn, req, d, e, age, policy)
                     return None
         return self._cached(Ctx(conn, req, self.ids.next(), d), beh, ck, full)
 
-    def _known(
-        self, conn: Connection, d: DistRuntime, full: bytes, req: Request, status: int
-    ) -> _Known:
+    def _known(self, conn: Connection, mark: tuple[DistRuntime, bytes, Request, int]) -> _Known:
+        """The memo entry for a head marked repeatable twice (HeadMemo.remember)."""
+        d, full, req, status = mark
         dist_id = d.dist.id
         # With an access log every answer needs its own line: no tally.
         logged = dist_id in self.env.logs

@@ -192,7 +192,7 @@ class Connection(asyncio.Protocol):
                 self.repeatable = None
                 # Only a chunk that held exactly one whole request, now answered, stands for it.
                 if self._begun == 1 and not self._in_message and self.current is None:
-                    heads.remember(data, rep)
+                    heads.remember(self, data, rep)
 
     def eof_received(self) -> bool | None:
         return None
@@ -521,36 +521,56 @@ class HeadMemo:
     under the exact bytes of the chunk that carried that one whole request; a later chunk with
     the same bytes, arriving on any connection between requests, goes to ``answer``, which
     looks the object up again and returns the whole response, or None to decline (the chunk is
-    then parsed as usual). Bounded in entries and in key bytes: cleared when either is full.
+    then parsed as usual). A head is filed the second time it is marked (``build`` turns the
+    mark into the entry then). Bounded in entries and in key bytes: cleared when either is full.
     """
 
-    __slots__ = ("_bytes", "answer", "known", "limit", "max_bytes")
+    __slots__ = ("_bytes", "_seen", "answer", "build", "known", "limit", "max_bytes")
 
     def __init__(
         self,
         answer: Callable[[Connection, Any], bytes | None] | None = None,
+        build: Callable[[Connection, Any], Any] | None = None,
         limit: int = 4096,
         max_bytes: int = 4 << 20,
     ) -> None:
         self.known: dict[bytes, Any] = {}
         self.answer: Callable[[Connection, Any], bytes | None] = answer or _decline
+        self.build: Callable[[Connection, Any], Any] = build or _as_is
         self.limit = limit
         self.max_bytes = max_bytes
         self._bytes = 0
+        # Hashes of heads marked once, direct-mapped: a head is filed the second time it is
+        # marked, so heads that never repeat (a unique header per request) cost one list store.
+        self._seen: list[int] = [0] * (_SEEN_MASK + 1)
 
-    def remember(self, head: bytes, marker: object) -> None:
+    def remember(self, conn: Connection, head: bytes, mark: object) -> None:
         size = len(head)
         if size > self.max_bytes >> 6:
             return  # a head this big is not worth a sixty-fourth of the memo
+        h = hash(head)  # cached by the bytes object since the lookup in data_received
+        seen = self._seen
+        slot = h & _SEEN_MASK
+        if seen[slot] != h:
+            seen[slot] = h
+            return
         known = self.known
         if len(known) >= self.limit or self._bytes + size > self.max_bytes:
             self.clear()
-        known[head] = marker
+        known[head] = self.build(conn, mark)
         self._bytes += size
 
     def clear(self) -> None:
         self.known.clear()
+        self._seen = [0] * (_SEEN_MASK + 1)
         self._bytes = 0
+
+
+_SEEN_MASK = 8191
+
+
+def _as_is(conn: Connection, mark: Any) -> Any:
+    return mark
 
 
 def _decline(conn: Connection, marker: Any) -> bytes | None:
