@@ -14,13 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from tests.e2e import mediahub_flow as flow
 from tests.e2e.browser import Shots, chromium, require_browser
 from tests.integration.mediahub.conftest import hub_config
 from tests.integration.mediahub.uploads_helpers import storage_settings, store
 from tests.support.edge import config
+from tests.support.keys import ec_key_pair
 from tests.support.weed import MEDIA_BUCKET, WeedStore
 
 from openfront.edge.server import RunningEdge
@@ -30,22 +29,6 @@ from openfront.mediahub.server import RunningMediaHub
 __all__ = ["store"]
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 KEY_ID = "K2JCJMDEHXQW5F"
-
-
-def _key_pair(folder: Path) -> tuple[Path, str]:
-    private = ec.generate_private_key(ec.SECP256R1())
-    pem = folder / "cloudfront.pem"
-    pem.write_bytes(
-        private.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    public = private.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return pem, public.decode()
 
 
 def _edge_config(store: WeedStore, public_pem: str) -> Any:
@@ -117,7 +100,7 @@ async def seoul(store: WeedStore, tmp_path: Path) -> AsyncIterator[flow.Site]:
     """Seoul's MediaHub (API, app, worker) and its media edge, on free ports."""
     if not (web_routes.WEBAPP_DIR / "index.html").exists():
         pytest.skip("the web app is not built: make web (needs Node.js 18+)")
-    pem, public = _key_pair(tmp_path)
+    pem, public = ec_key_pair(tmp_path)
     edge = RunningEdge(_edge_config(store, public))
     await edge.start()
     cdn = f"http://127.0.0.1:{edge.port}"

@@ -10,10 +10,9 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from tests.integration.mediahub.conftest import MakeHub
 from tests.integration.mediahub.uploads_helpers import sign_in
+from tests.support.keys import ec_key_pair
 
 from openfront.mediahub.models import Video
 from openfront.mediahub.server import RunningMediaHub
@@ -21,22 +20,6 @@ from openfront.signing import Allowed, check_request, load_public_key
 
 CDN = "https://localhost:8443"
 KEY_ID = "K2JCJMDEHXQW5F"
-
-
-def _key_pair(tmp_path: Path) -> tuple[Path, str]:
-    private = ec.generate_private_key(ec.SECP256R1())
-    path = tmp_path / "cloudfront.pem"
-    path.write_bytes(
-        private.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    public = private.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return path, public.decode()
 
 
 async def _video(
@@ -79,7 +62,7 @@ async def _video(
 async def test_a_private_video_plays_with_signed_cookies_or_signed_urls(
     make_hub: MakeHub, sqlite_database: str, client: httpx.AsyncClient, tmp_path: Path
 ) -> None:
-    pem, public = _key_pair(tmp_path)
+    pem, public = ec_key_pair(tmp_path)
     playback = {"cdn_url": CDN, "key_pair_id": KEY_ID, "private_key_file": str(pem), "ttl": 600}
     hub = await make_hub(sqlite_database, playback=playback)
     owner = await sign_in(client, hub, "o")

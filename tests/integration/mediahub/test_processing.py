@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from tests.integration.mediahub.conftest import MakeHub
 from tests.integration.mediahub.processing_helpers import (
     CLIP_SECONDS,
@@ -25,6 +23,7 @@ from tests.integration.mediahub.processing_helpers import (
 from tests.integration.mediahub.uploads_helpers import sign_in, storage_settings, store
 from tests.support.client import Resp, request
 from tests.support.edge import config
+from tests.support.keys import ec_key_pair
 from tests.support.weed import MEDIA_BUCKET, WeedStore
 
 from openfront.mediahub.jobs.app import WORKER
@@ -34,22 +33,6 @@ from openfront.storage.versioning import VERSION_META, key_stamp, parse_stamp
 
 __all__ = ["clip", "store"]
 KEY_ID = "K2JCJMDEHXQW5F"
-
-
-def _key_pair(tmp_path: Path) -> tuple[Path, str]:
-    private = ec.generate_private_key(ec.SECP256R1())
-    pem = tmp_path / "cloudfront.pem"
-    pem.write_bytes(
-        private.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    public = private.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return pem, public.decode()
 
 
 def _edge_config(store: WeedStore, public_pem: str) -> Any:
@@ -107,7 +90,7 @@ async def test_an_upload_becomes_an_hls_ladder_that_plays_through_the_edge(
     clip: bytes,
     tmp_path: Path,
 ) -> None:
-    pem, public = _key_pair(tmp_path)
+    pem, public = ec_key_pair(tmp_path)
     edge = await make_edge(cfg=_edge_config(store, public))
     cdn_host = f"127.0.0.1:{edge.port}"
     playback = {"cdn_url": f"http://{cdn_host}", "key_pair_id": KEY_ID, "private_key_file": pem}
