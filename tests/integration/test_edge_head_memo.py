@@ -35,6 +35,14 @@ async def _connect(port: int) -> _Conn:
     return _Conn(*await asyncio.open_connection("127.0.0.1", port))
 
 
+async def _file_head(conn: _Conn, edge: Any) -> None:
+    """Send HEAD until the memo holds it: a miss, a hit that notes it, a hit that files it."""
+    for _ in range(3):
+        (r,) = await conn.send(HEAD)
+        assert r.status == 200
+    assert HEAD in edge.env.edge.heads.known
+
+
 def _hits(edge: Any) -> int:
     snap = edge.env.metrics.snapshot()["distributions"]["EDIST1"]
     return int(snap["results"].get("Hit", 0))
@@ -78,9 +86,7 @@ async def test_invalidation_and_new_config_reach_memo_answers(
     edge = await make_edge(origin.port)
     conn = await _connect(edge.port)
     try:
-        for _ in range(3):
-            await conn.send(HEAD)
-        assert HEAD in edge.env.edge.heads.known
+        await _file_head(conn, edge)
         origin.set("/m", Reply(200, [CC], b"v2"))
         await edge.env.invalidate("EDIST1", ["/m"])
         (after,) = await conn.send(HEAD)
@@ -101,9 +107,7 @@ async def test_a_head_split_from_an_earlier_byte_is_parsed(origin: TestOrigin, m
     edge = await make_edge(origin.port)
     conn = await _connect(edge.port)
     try:
-        for _ in range(3):
-            await conn.send(HEAD)
-        assert HEAD in edge.env.edge.heads.known
+        await _file_head(conn, edge)
         conn.writer.write(b"G")  # now "GGET /m ..." is one (bad) request line
         await conn.writer.drain()
         await asyncio.sleep(0)
