@@ -42,8 +42,11 @@ def test_schema_matches_the_models(api: ApiThread) -> None:
 def test_invalidation_quotas_count_in_progress_paths(api: ApiThread) -> None:
     db = api.state.db
     settings = ApiSettings(max_invalidation_paths_in_progress=3, max_wildcard_paths_in_progress=1)
-    with db.write() as session:  # a healthy edge at NOW: invalidations wait for it
-        fleet.register(session, fleet.parse_registration(unique("edge"), {}), "test", NOW)
+    # A healthy edge: invalidations wait for it. Seen at the real time, because the running API
+    # settles statuses on the real clock and would complete them if the only edge were stale.
+    now = datetime.now(UTC)
+    with db.write() as session:
+        fleet.register(session, fleet.parse_registration(unique("edge"), {}), "test", now)
     dist = _create(db, settings)
 
     def invalidate(*paths: str) -> str:
