@@ -68,19 +68,24 @@ SCENARIOS: dict[str, tuple[str, list[Column]]] = {
         ],
     ),
     "scale": (
-        "Two workers, unpinned, wrk -t2 -c64 sharing both cores, vs one worker on core 0",
+        "One worker on core 0, then two on cores 0-1 (wrk -t1, then -t2, -c64)",
         [
             Column("1 worker req/s", "one_rps", _num(0)),
             Column("2 workers req/s", "two_rps", _num(0)),
             Column("2w / 1w", "factor", _num(2)),
+            Column("1w req/CPU-s", "one_rps_per_core", _num(0)),
+            Column("2w req/CPU-s", "two_rps_per_core", _num(0)),
+            Column("busiest worker", "busiest_share", _num(2), ratio=False),
         ],
     ),
 }
 
 SCALE_CAVEAT = (
-    "Scale compares 2 workers on 2 cores (no pinning; wrk -t2 shares the same 2 cores) with the "
-    "hot scenario's 1 worker pinned to core 0 (wrk alone on core 1). On a 2-core machine the load "
-    "generator takes CPU from the 2-worker run, so the factor understates scaling."
+    "Scale: one worker on core 0 with wrk -t1, then two workers on cores 0-1 with wrk -t2, both "
+    "-c64. Below 4 cores each wrk thread shares a core with a worker in both runs (the same share "
+    "of each core goes to load generation); from 4 cores wrk runs on cores 2-3. req/CPU-s is "
+    "requests per CPU-second of the contender's processes; busiest worker is the busiest worker "
+    "process's share of that CPU (0.50 is an even spread)."
 )
 
 

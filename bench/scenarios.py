@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ from rich.console import Console
 
 from bench import servers
 from bench.collapse import run_collapse
+from bench.cpu import CpuMeter
 from bench.memory import run_memory
 from bench.report import Results
 from bench.servers import BIG_SIZE, HOT_SIZE, BenchError, Server
@@ -89,9 +91,13 @@ class Bench:
 
         def wrk(server: Server, seconds: float) -> WrkResult:
             url = server.url + path
-            return run_wrk(
+            meter = CpuMeter(server.proc.pid)
+            meter.start()
+            result = run_wrk(
                 url, self.tmp, duration_s=seconds, connections=conns, threads=threads, cpus=cpus
             )
+            result.cpu = meter.stop().as_dict(result.requests)
+            return result
 
         notes: dict[str, str] = {}
         runs: dict[str, list[WrkResult]] = {}
@@ -126,8 +132,6 @@ class Bench:
     def one_worker_phase(self, names: list[str]) -> None:
         wanted = self.args.scenarios
         phase = [s for s in ("hot", "big", "collapse") if s in wanted]
-        if "scale" in wanted and "hot" not in phase:
-            phase.insert(0, "hot")  # the one-worker baseline of the scale figure
         if not phase:
             return
         with contextlib.ExitStack() as stack:
@@ -158,24 +162,37 @@ class Bench:
                 self.record(name, "memory", figures)
 
     def scale_phase(self, names: list[str]) -> None:
-        baseline = {n: self.results.get(n, {}).get("hot", {}).get("rps") for n in names}
-        with contextlib.ExitStack() as stack:
-            up = self.start_all(stack, names, 2, None, ["scale"])
-            two = self.measure(up, "scale", "/hot.bin", HOT_SIZE, 64, threads=2, cpus=None)
+        one_cpus, two_cpus = scale_cpus(os.cpu_count() or 1)
+        runs: list[dict[str, dict[str, Any]]] = []
+        threaded: dict[str, bool] = {}
+        for workers, (server_cpus, client_cpus) in ((1, one_cpus), (2, two_cpus)):
+            with contextlib.ExitStack() as stack:
+                up = self.start_all(stack, names, workers, server_cpus, ["scale"])
+                threaded |= {name: server.threaded for name, server in up.items()}
+                runs.append(
+                    self.measure(
+                        up, "scale", "/hot.bin", HOT_SIZE, 64, threads=workers, cpus=client_cpus
+                    )
+                )
+        one, two = runs
         for name, figures in two.items():
-            one = baseline[name]
-            if not isinstance(one, float) or one <= 0:
-                self.record(name, "scale", {"error": "no one-worker baseline"})
+            base = one.get(name)
+            if base is None or not base["rps"]:
+                self.record(name, "scale", {"error": "no one-worker figure"})
                 continue
             self.record(
                 name,
                 "scale",
                 {
-                    "one_rps": one,
+                    "one_rps": base["rps"],
                     "two_rps": figures["rps"],
-                    "factor": figures["rps"] / one,
+                    "factor": figures["rps"] / base["rps"],
+                    **_cpu_balance(base.get("cpu"), figures.get("cpu"), threaded[name]),
+                    "server_cpus": [one_cpus[0], two_cpus[0]],
+                    "client_cpus": [one_cpus[1], two_cpus[1]],
+                    "one_worker": base,
                     "two_workers": figures,
-                    "note": figures["note"],
+                    "note": figures["note"] or base["note"],
                 },
             )
 
@@ -193,12 +210,12 @@ class Bench:
             phases: list[tuple[str, Callable[[list[str]], None]]] = [
                 ("one worker each, pinned", self.one_worker_phase),
                 ("memory", self.memory_phase),
-                ("two workers each, unpinned", self.scale_phase),
+                ("one worker, then two, wrk beside them", self.scale_phase),
             ]
             for title, phase in phases:
                 if title == "memory" and "memory" not in self.args.scenarios:
                     continue
-                if title.startswith("two") and "scale" not in self.args.scenarios:
+                if title.startswith("one worker, then") and "scale" not in self.args.scenarios:
                     continue
                 self.console.print(f"[bold]{title}[/]")
                 phase(names)
@@ -210,6 +227,32 @@ def _rotated(names: list[str], by: int) -> list[str]:
         return names
     k = by % len(names)
     return names[k:] + names[:k]
+
+
+def scale_cpus(cores: int) -> tuple[tuple[str, str], tuple[str, str]]:
+    """(server cores, wrk cores) for one worker and for two.
+
+    With 4 cores or more, wrk gets cores of its own. With fewer, each worker shares its core with
+    one wrk thread, the same in both runs, so the load generator's share of each core is the
+    same and the factor is the server's own.
+    """
+    if cores >= 4:
+        return ("0", "2"), ("0,1", "2,3")
+    return ("0", "0"), ("0,1", "0,1")
+
+
+def _cpu_balance(
+    one: dict[str, Any] | None, two: dict[str, Any] | None, threaded: bool
+) -> dict[str, float]:
+    """Requests per CPU-second of the contender with one and two workers, and how evenly the
+    two workers shared the load (the busiest worker process's share of the CPU; 0.5 is even).
+    A threaded server's pools are not a process each: no share is given for it."""
+    if not one or not two or not two["cpu_s"]:
+        return {}
+    figures = {"one_rps_per_core": one["rps_per_core"], "two_rps_per_core": two["rps_per_core"]}
+    if not threaded:
+        figures["busiest_share"] = round(two["cpu_per_process_s"][0] / two["cpu_s"], 3)
+    return figures
 
 
 def _median(runs: list[WrkResult]) -> dict[str, Any]:

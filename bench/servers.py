@@ -55,6 +55,8 @@ class Server:
     workers: int = 1
     cpus: str | None = None
     bodies_in_memory: bool = True
+    # Workers are threads of one process (Varnish's thread pools), not a process each.
+    threaded: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -317,6 +319,7 @@ def start_varnish(tmp: Path, origin_port: int, workers: int, cpus: str | None) -
     ]
     server = spawn("varnish", pinned(cpus, argv), workdir / "varnishd.log")
     server.port, server.workers, server.cpus = port, workers, cpus
+    server.threaded = True
     return ready_or_stop(server, 60.0)  # the child compiles the VCL with cc first
 
 

@@ -46,6 +46,8 @@ class WrkResult:
     threads: int
     connections: int
     cpus: str | None
+    # The contender's CPU over the run (bench.cpu.CpuUse.as_dict), when it was measured.
+    cpu: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from openfront.cache.key import CacheKey, cache_key
 from openfront.cache.policy import Behavior, KeyPolicy
+from openfront.edge.doorkeeper import Doorkeeper
 from openfront.edge.request import Request
 
 
@@ -11,14 +12,17 @@ class KeyMemo:
     """Maps the request facts a key depends on to (CacheKey, full storage key).
 
     The memo key holds every input of :func:`openfront.cache.key.cache_key` for the policy, so
-    a hit returns exactly what a fresh computation would. It is cleared when it grows past
-    ``limit`` entries and whenever the edge's configuration changes (a new memo is made).
+    a hit returns exactly what a fresh computation would. A key is memoised the second time
+    it is built (a flood of distinct URLs leaves no entries behind). The memo is cleared when
+    it grows past ``limit`` entries and whenever the edge's configuration changes (a new memo
+    is made).
     """
 
-    __slots__ = ("_limit", "_memo", "_names")
+    __slots__ = ("_door", "_limit", "_memo", "_names")
 
     def __init__(self, limit: int = 4096) -> None:
         self._limit = limit
+        self._door = Doorkeeper()
         self._memo: dict[tuple[object, ...], tuple[CacheKey, bytes]] = {}
         self._names: dict[int, tuple[KeyPolicy, tuple[str, ...]]] = {}
 
@@ -61,6 +65,8 @@ class KeyMemo:
             policy=policy,
         )
         value = (ck, prefix + ck.key)
+        if not self._door.again(hash(memo_key)):
+            return value
         if len(self._memo) >= self._limit:
             self._memo.clear()
         self._memo[memo_key] = value

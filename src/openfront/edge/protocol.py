@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 import httptools
 
 from openfront._aio import create_task
+from openfront.edge.doorkeeper import Doorkeeper
 from openfront.edge.request import Request, RequestBody
 from openfront.errors import ProtocolError
 
@@ -525,7 +526,7 @@ class HeadMemo:
     mark into the entry then). Bounded in entries and in key bytes: cleared when either is full.
     """
 
-    __slots__ = ("_bytes", "_seen", "answer", "build", "known", "limit", "max_bytes")
+    __slots__ = ("_bytes", "_door", "answer", "build", "known", "limit", "max_bytes")
 
     def __init__(
         self,
@@ -540,19 +541,16 @@ class HeadMemo:
         self.limit = limit
         self.max_bytes = max_bytes
         self._bytes = 0
-        # Hashes of heads marked once, direct-mapped: a head is filed the second time it is
-        # marked, so heads that never repeat (a unique header per request) cost one list store.
-        self._seen: list[int] = [0] * (_SEEN_MASK + 1)
+        # A head is filed the second time it is marked, so heads that never repeat (a unique
+        # header per request) cost no entry.
+        self._door = Doorkeeper()
 
     def remember(self, conn: Connection, head: bytes, mark: object) -> None:
         size = len(head)
         if size > self.max_bytes >> 6:
             return  # a head this big is not worth a sixty-fourth of the memo
-        h = hash(head)  # cached by the bytes object since the lookup in data_received
-        seen = self._seen
-        slot = h & _SEEN_MASK
-        if seen[slot] != h:
-            seen[slot] = h
+        # hash() is cached by the bytes object since the lookup in data_received.
+        if not self._door.again(hash(head)):
             return
         known = self.known
         if len(known) >= self.limit or self._bytes + size > self.max_bytes:
@@ -562,11 +560,8 @@ class HeadMemo:
 
     def clear(self) -> None:
         self.known.clear()
-        self._seen = [0] * (_SEEN_MASK + 1)
+        self._door.clear()
         self._bytes = 0
-
-
-_SEEN_MASK = 8191
 
 
 def _as_is(conn: Connection, mark: Any) -> Any:
