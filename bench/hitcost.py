@@ -94,7 +94,14 @@ async def _drain(t: _Transport, want: int, deadline: float) -> None:
         await asyncio.sleep(0)
 
 
-async def measure(layout: str, hits: int, rounds: int, batch: int = 32, memo: bool = True) -> float:
+async def measure(
+    layout: str,
+    hits: int,
+    rounds: int,
+    batch: int = 32,
+    memo: bool = True,
+    unique: bool = False,
+) -> float:
     """Best thread-CPU microseconds per hit over ``rounds`` rounds of ``hits`` hits."""
     from openfront.config.load import quick_config
     from openfront.edge.app import protocol_error_responder
@@ -129,13 +136,13 @@ async def measure(layout: str, hits: int, rounds: int, batch: int = 32, memo: bo
                 raise RuntimeError("the object was not stored")
             await asyncio.sleep(0.005)
         await _drain(t, 1, deadline)
-        chunk = req * batch
         per_yield = max(1, BATCH // batch)  # yield to the loop as often as with 32 per chunk
         best = float("inf")
         for _ in range(rounds):
+            chunks = _chunks(req, hits, batch, unique)
             want = t.writes + hits
             start = time.thread_time()
-            for i in range(hits // batch):
+            for i, chunk in enumerate(chunks):
                 conn.data_received(chunk)
                 if i % per_yield == 0:
                     await asyncio.sleep(0)
@@ -146,6 +153,16 @@ async def measure(layout: str, hits: int, rounds: int, batch: int = 32, memo: bo
     finally:
         await edge.close()
         origin.close()
+
+
+def _chunks(req: bytes, hits: int, batch: int, unique: bool) -> list[bytes]:
+    """The reads to feed: ``batch`` requests each; with ``unique``, every head different (an
+    ``X-Seq`` counter, as the bench's "unique" scenario sends), built before the clock starts."""
+    if not unique:
+        return [req * batch] * (hits // batch)
+    line, _, rest = req.partition(b"\r\n")
+    heads = [b"%s\r\nX-Seq: %d\r\n%s" % (line, i, rest) for i in range(hits)]
+    return [b"".join(heads[i : i + batch]) for i in range(0, hits, batch)]
 
 
 def _instructions(layout: str, hits: int, extra: list[str]) -> int:
@@ -184,18 +201,25 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--rounds", type=int, default=9)
     p.add_argument("--batch", type=int, default=BATCH, help="requests per data_received")
     p.add_argument("--no-memo", action="store_true", help="without the repeated-head memo")
+    p.add_argument(
+        "--unique", action="store_true", help="every request head different (X-Seq counter)"
+    )
     p.add_argument("--callgrind", action="store_true", help="instructions per hit (valgrind)")
     args = p.parse_args(argv)
     batch = max(1, args.batch)
     hits = max(BATCH, args.hits // BATCH * BATCH)
     what = f"{args.layout}, batch {batch}{', no memo' if args.no_memo else ''}"
+    what += ", unique heads" if args.unique else ""
     if args.callgrind:
         n = min(hits, 3_200)
         extra = ["--batch", str(batch), *(["--no-memo"] if args.no_memo else [])]
+        extra += ["--unique"] if args.unique else []
         per = (_instructions(args.layout, 2 * n, extra) - _instructions(args.layout, n, extra)) / n
         print(f"{what}: {per:,.0f} instructions per hit")
     else:
-        us = asyncio.run(measure(args.layout, hits, args.rounds, batch, not args.no_memo))
+        us = asyncio.run(
+            measure(args.layout, hits, args.rounds, batch, not args.no_memo, args.unique)
+        )
         print(f"{what}: {us:.2f} µs per hit (thread CPU, best of {args.rounds})")
 
 

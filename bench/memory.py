@@ -6,9 +6,11 @@ a plain RSS sum counts more than once.
 
 "Index" is reported two ways. ``index_bytes_per_object`` is RSS per object minus the body when
 the contender keeps bodies in its memory: it still holds the stored response header block.
-``index_without_headers_per_object`` also subtracts that block (the header bytes a hit serves
-from the store) for contenders that keep headers in RAM, which is what nginx's figure measures
-(its headers live in the cache files with the bodies).
+``index_without_headers_per_object`` (in the JSON only) also subtracts that block (the header
+bytes a hit serves from the store) for contenders that keep headers in RAM, as nginx's figure
+leaves them out (its headers live in the cache files with the bodies). For ours it can go below
+zero: the memory tier keeps shared lines once and Date/Last-Modified as numbers, fewer bytes
+than a hit serves, so the issue's figure is ``index_bytes_per_object``.
 
 ``python -m bench.memory [--objects N]`` measures our memory tier alone, in this process: N
 objects packed the way the fetcher stores an nginx response, with the per-part breakdown.

@@ -86,6 +86,7 @@ class Bench:
         conns: int,
         threads: int = 1,
         cpus: str | None = CLIENT_CPU,
+        script: str = "done",
     ) -> dict[str, dict[str, Any]]:
         self.console.print(f"  {scenario}: {self.args.repeat} round(s) over {', '.join(up)}")
 
@@ -94,7 +95,13 @@ class Bench:
             meter = CpuMeter(server.proc.pid)
             meter.start()
             result = run_wrk(
-                url, self.tmp, duration_s=seconds, connections=conns, threads=threads, cpus=cpus
+                url,
+                self.tmp,
+                duration_s=seconds,
+                connections=conns,
+                threads=threads,
+                cpus=cpus,
+                script=script,
             )
             result.cpu = meter.stop().as_dict(result.requests)
             return result
@@ -131,13 +138,16 @@ class Bench:
 
     def one_worker_phase(self, names: list[str]) -> None:
         wanted = self.args.scenarios
-        phase = [s for s in ("hot", "big", "collapse") if s in wanted]
+        phase = [s for s in ("hot", "unique", "big", "collapse") if s in wanted]
         if not phase:
             return
         with contextlib.ExitStack() as stack:
             up = self.start_all(stack, names, 1, SERVER_CPU, phase)
             if "hot" in phase:
                 self._store("hot", self.measure(up, "hot", "/hot.bin", HOT_SIZE, 64))
+            if "unique" in phase:
+                unique = self.measure(up, "unique", "/hot.bin", HOT_SIZE, 64, script="unique")
+                self._store("unique", unique)
             if "big" in phase:
                 big = self.measure(up, "big", "/big.bin", BIG_SIZE, 16)
                 for figures in big.values():

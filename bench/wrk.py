@@ -53,10 +53,23 @@ class WrkResult:
         return asdict(self)
 
 
-def lua_script(tmp: Path) -> Path:
-    path = tmp / "done.lua"
+# Every request a head of its own: a counter in a header the cache key does not read, as
+# viewers whose requests carry per-request fields (tracing ids, timestamps) send.
+UNIQUE_LUA = """
+local seq = 0
+request = function()
+  seq = seq + 1
+  return wrk.format(nil, nil, {["X-Seq"] = tostring(seq)})
+end
+"""
+
+SCRIPTS = {"done": DONE_LUA, "unique": UNIQUE_LUA + DONE_LUA}
+
+
+def lua_script(tmp: Path, name: str = "done") -> Path:
+    path = tmp / f"{name}.lua"
     if not path.exists():
-        path.write_text(DONE_LUA)
+        path.write_text(SCRIPTS[name])
     return path
 
 
@@ -68,6 +81,7 @@ def run_wrk(
     connections: int,
     threads: int = 1,
     cpus: str | None = "1",
+    script: str = "done",
 ) -> WrkResult:
     seconds = max(1, round(duration_s))  # wrk takes whole seconds
     argv = [
@@ -78,7 +92,7 @@ def run_wrk(
         "--timeout",
         "10s",
         "-s",
-        str(lua_script(tmp)),
+        str(lua_script(tmp, script)),
         url,
     ]
     if cpus:

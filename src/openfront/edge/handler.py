@@ -276,7 +276,7 @@ class Edge:
             self._hit_prefix,
             rid,
             age,
-            shape.common,
+            e.common,
             blob,
         )
         tally = known.tally
@@ -437,7 +437,7 @@ class Edge:
                 rid,
                 age,
                 connection,
-                shape.common,
+                e.common,
                 blob[:hlen],
             )
             conn.write(first)
@@ -451,7 +451,7 @@ class Edge:
                 rid,
                 age,
                 connection,
-                shape.common,
+                e.common,
                 blob,
             )
             conn.write(out)
@@ -463,7 +463,7 @@ class Edge:
                 rid,
                 age,
                 connection,
-                shape.common,
+                e.common,
             )
             conn.writelines([first, blob])
             head_len = len(first) + hlen

@@ -107,6 +107,21 @@ def _timestamp(year: int, mon: str, day: int, hh: int, mm: int, ss: int) -> floa
     return float(days * _DAY + hh * 3600 + mm * 60 + ss)
 
 
+def fixdate_seconds(value: bytes) -> int:
+    """The seconds since the epoch of an IMF-fixdate that :func:`format_http_date` gives back
+    byte for byte, else 0 (another form, other spacing or case, before 1970 or after 2105)."""
+    if len(value) != 29 or not value.endswith(b" GMT"):
+        return 0
+    try:
+        t = parse_http_date(value.decode("ascii"))
+    except UnicodeDecodeError:
+        return 0
+    if t is None or not 0 < t < 1 << 32:
+        return 0
+    seconds = int(t)
+    return seconds if format_http_date(seconds).encode("ascii") == value else 0
+
+
 class HttpDateCache:
     """The ``Date`` header value for the current second, formatted once per second."""
 

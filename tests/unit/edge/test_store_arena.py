@@ -420,3 +420,80 @@ def test_records_run_on_past_a_ring_end_instead_of_padding() -> None:
     for key in m.keys():
         got = m.get(key)
         assert got is not None and len(got.body) == 150
+
+
+DATED = (
+    ("Date", "Thu, 26 Nov 2026 03:30:02 GMT"),
+    ("Content-Type", "text/plain"),
+    ("Last-Modified", "Wed, 25 Nov 2026 16:55:00 GMT"),
+    ("ETag", '"v1"'),
+)
+DATE_LINES = (
+    b"Date: Thu, 26 Nov 2026 03:30:02 GMT\r\nLast-Modified: Wed, 25 Nov 2026 16:55:00 GMT\r\n"
+)
+
+
+def dated(key: bytes, size: int, headers: tuple[tuple[str, str], ...] = DATED) -> EntryMeta:
+    return EntryMeta(key, "/x", 200, headers, size, 1.0, 2.0, 0.0, 60.0, content_type="text/plain")
+
+
+def test_date_and_last_modified_are_kept_as_numbers_and_come_back_as_lines() -> None:
+    m = ArenaStore(100_000, 1000)
+    m.put(b"k", dated(b"k", 5), b"hello")
+    blob = OWN + b"Content-Length: 5\r\n\r\nhello"
+    assert m.used_bytes == record(b"k", b"hello")  # 83 bytes of lines, 8 bytes of values
+    e = m.entry(b"k")
+    assert e is not None and bytes(e.blob) == blob
+    assert e.common == b"Content-Type: text/plain\r\n" + DATE_LINES
+    back = m.get(b"k")
+    assert back is not None
+    assert sorted(fields(back.meta)) == sorted(DATED)
+    assert back.meta.head == (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+        + DATE_LINES
+        + OWN
+        + b"Content-Length: 5\r\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        ("Date", "Thursday, 26-Nov-26 03:30:02 GMT"),  # RFC 850: sent back as it came
+        ("Date", "Thu, 26 Nov 2026 03:30:02 gmt"),
+        ("Date", "Thu,  26 Nov 2026 03:30:02 GMT"),
+        ("Date", "Fri, 26 Nov 2026 03:30:02 GMT"),  # wrong weekday: would not format back
+        ("date", "Thu, 26 Nov 2026 03:30:02 GMT"),  # lower-case name
+        ("Last-Modified", "Thu, 01 Jan 1970 00:00:00 GMT"),  # 0 means "none"
+        ("Last-Modified", "nonsense"),
+    ],
+)
+def test_dates_that_would_not_format_back_byte_for_byte_stay_lines(line: tuple[str, str]) -> None:
+    m = ArenaStore(100_000, 1000)
+    m.put(b"k", dated(b"k", 1, (line,)), b"1")
+    got = m.get(b"k")
+    assert got is not None
+    assert list(fields(got.meta)) == [line]
+    e = m.entry(b"k")
+    assert e is not None and e.common == b""
+
+
+def test_a_second_date_line_stays_a_line() -> None:
+    headers = (("Date", DATED[0][1]), ("Date", "Fri, 27 Nov 2026 00:00:00 GMT"))
+    m = ArenaStore(100_000, 1000)
+    m.put(b"k", dated(b"k", 1, headers), b"1")
+    got = m.get(b"k")
+    assert got is not None and sorted(fields(got.meta)) == sorted(headers)
+
+
+def test_a_refresh_replaces_the_dates() -> None:
+    m = ArenaStore(100_000, 1000)
+    m.put(b"k", dated(b"k", 5), b"hello")
+    fresh = (("Date", "Fri, 27 Nov 2026 10:00:00 GMT"), *DATED[1:])
+    m.update_meta(b"k", dated(b"k", 5, fresh))
+    got = m.get(b"k")
+    assert got is not None and got.body == b"hello"
+    assert sorted(fields(got.meta)) == sorted(fresh)
+    m.update_meta(b"k", dated(b"k", 5, DATED[1:2]))  # no dates at all now
+    got = m.get(b"k")
+    assert got is not None and list(fields(got.meta)) == [DATED[1]]

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from openfront.http.dates import HttpDateCache, format_http_date, parse_http_date
+from openfront.http.dates import HttpDateCache, fixdate_seconds, format_http_date, parse_http_date
 
 FUZZ = settings(deadline=None, max_examples=300)
 RFC_EXAMPLE = 784111777.0  # Sun, 06 Nov 1994 08:49:37 GMT
@@ -198,3 +198,31 @@ def test_date_cache_agrees_with_format(times: list[float]) -> None:
     cache = HttpDateCache()
     for now in times:
         assert cache(now) == format_http_date(int(now)).encode()
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        (b"Thu, 26 Nov 2026 03:30:02 GMT", 1795663802),
+        (b"Sun, 06 Nov 1994 08:49:37 GMT", 784111777),
+        (b"Sunday, 06-Nov-94 08:49:37 GMT", 0),  # RFC 850 does not format back
+        (b"Sun Nov  6 08:49:37 1994", 0),  # asctime neither
+        (b"Sun, 06 Nov 1994 08:49:37 gmt", 0),
+        (b"Mon, 06 Nov 1994 08:49:37 GMT", 0),  # wrong weekday
+        (b"Sun, 6 Nov 1994 08:49:37 GMT", 0),  # not two-digit day
+        (b"Thu, 01 Jan 1970 00:00:00 GMT", 0),  # 0 is "none"
+        (b"Sun, 07 Feb 2106 06:28:16 GMT", 0),  # past 32 bits
+        (b"Sun, 06 Nov 1994 08:49:37 G\xffT", 0),
+        (b"", 0),
+    ],
+)
+def test_fixdate_seconds_only_for_dates_that_format_back(value: bytes, seconds: int) -> None:
+    assert fixdate_seconds(value) == seconds
+    if seconds:
+        assert format_http_date(seconds).encode() == value
+
+
+@given(st.integers(min_value=1, max_value=(1 << 32) - 1))
+@settings(max_examples=200)
+def test_fixdate_seconds_round_trips_every_32_bit_second(seconds: int) -> None:
+    assert fixdate_seconds(format_http_date(seconds).encode()) == seconds

@@ -1,9 +1,12 @@
 """The memory tier as records in one arena: no Python object per cached key.
 
-An anonymous private ``mmap`` holds every object as one record: a 34-byte header (record size,
-flags, S3-FIFO frequency, key length, born, TTL, shape id, blob and URL lengths), the key, the
-object's own header lines + Content-Length + blank line + body (``memory.Entry``'s ``blob``),
-and the URL when the key does not spell it; 8-byte aligned. The arena is two byte rings, S3-FIFO's
+An anonymous private ``mmap`` holds every object as one record: a 42-byte header (record size,
+flags, S3-FIFO frequency, key length, born, TTL, shape id, blob and URL lengths, Date and
+Last-Modified in seconds), the key, the object's own header lines + Content-Length + blank line
++ body (``memory.Entry``'s ``blob``), and the URL when the key does not spell it; 8-byte
+aligned. Date and Last-Modified lines that are IMF-fixdates formatting back byte for byte are
+kept as their values, not as lines; a view (``ArenaEntry.common``) puts the lines back after
+the shape's shared lines. The arena is two byte rings, S3-FIFO's
 small (10% of ``capacity_bytes``, at least one object of ``max_object_bytes``) and main queues:
 a record is appended at a ring's tail and leaves at its head, so queue order is byte order and
 needs no nodes. Leaving small, a record that was hit is copied to main's tail, an unhit one
@@ -43,9 +46,11 @@ from openfront.cache.entry import EntryMeta
 from openfront.cache.response_headers import EditedHead
 from openfront.edge.serve import content_length
 from openfront.edge.store.memory import MemoryObject, Shape, split_shared, stored_block, url_in_key
+from openfront.http.dates import fixdate_seconds, format_http_date
 
-# rsize, flags, freq, key length, born, ttl, shape id, blob length, URL length (34 bytes)
-_HEAD = struct.Struct("<IBBHddIIH")
+# rsize, flags, freq, key length, born, ttl, shape id, blob length, URL length, and the Date
+# and Last-Modified values in seconds (0: none kept apart) (42 bytes)
+_HEAD = struct.Struct("<IBBHddIIHII")
 HEADER_BYTES = _HEAD.size
 _SIZE_FLAGS = struct.Struct("<IBB")
 _KLEN = struct.Struct("<H")
@@ -73,6 +78,8 @@ _TAG_SHIFT = 64 - (63 - _LOC_BITS)  # the hash's top 23 bits
 _MIN_SLOTS = 1024
 _MAX_SHAPES = 65536
 _MAX_EDITED = 4096
+_MAX_DATES = 4096  # formatted Date/Last-Modified values kept for reuse, each way
+_NO_DATES = (0, 0)
 _MAX_HOT = 4096
 _HOT_COPY_MAX = 2048
 # Ghost entries: a 12-bit fingerprint and a 20-bit insertion stamp in 32 bits.
@@ -117,10 +124,25 @@ class ArenaEntry:
     ``body``, ``head`` and ``meta()`` are copies.
     """
 
-    __slots__ = ("at", "blob", "born", "key", "limit", "ring", "shape", "store", "ttl", "url")
+    __slots__ = (
+        "at",
+        "blob",
+        "born",
+        "common",
+        "key",
+        "limit",
+        "ring",
+        "shape",
+        "store",
+        "ttl",
+        "url",
+    )
 
     key: bytes
     blob: memoryview | bytes
+    # The shape's shared lines, then the record's Date and Last-Modified lines: what is sent
+    # between the per-request lines and the blob.
+    common: bytes
     born: float
     ttl: float
     shape: Shape
@@ -162,7 +184,7 @@ class ArenaEntry:
     def head(self) -> bytes:
         """Status line, stored fields and Content-Length (no blank line), as ``EntryMeta.head``."""
         s = self.shape
-        return s.line + s.common + bytes(self.blob[: s.hlen - 2])
+        return s.line + self.common + bytes(self.blob[: s.hlen - 2])
 
     def meta(self) -> EntryMeta:
         s = self.shape
@@ -207,9 +229,11 @@ class ArenaStore:
         "_gmask",
         "_hot",
         "_khash",
+        "_lines",
         "_live_bytes",
         "_main",
         "_mask",
+        "_seconds",
         "_shape_ids",
         "_shapes",
         "_slots",
@@ -264,6 +288,8 @@ class ArenaStore:
         self._shape_ids: dict[tuple[object, ...], int] = {}
         self._commons: dict[bytes, bytes] = {}
         self._edited: dict[bytes, EditedHead] = {}
+        self._seconds: dict[bytes, int] = {}  # Date/Last-Modified line -> its value
+        self._lines: dict[int, bytes] = {}  # (Date, Last-Modified) values -> their lines
         # Views of recently hit records, reused while valid: a hot hit is one dict lookup.
         self._hot: dict[bytes, ArenaEntry] = {}
         self._virtual = virtual
@@ -354,7 +380,7 @@ class ArenaStore:
         self.delete(key)
         h = self._khash(key) & _M64
         ring = self._main if self._ghost_take(h) else self._small
-        self._insert(ring, key, h, 0.0, 0.0, 0, (), size, b"", 0)
+        self._insert(ring, key, h, 0.0, 0.0, 0, (), size, b"", 0, _NO_DATES)
 
     def _store(
         self,
@@ -365,9 +391,17 @@ class ArenaStore:
         body: bytes | memoryview,
         freq: int,
     ) -> None:
+        sid, block, dates = self._layout(meta, len(body))
+        url = b"" if url_in_key(key) == meta.url else meta.url.encode("utf-8", "surrogatepass")
+        born = meta.response_time - meta.initial_age
+        self._insert(ring, key, h, born, meta.ttl, sid, (block, body), len(body), url, freq, dates)
+
+    def _layout(self, meta: EntryMeta, body_size: int) -> tuple[int, bytes, tuple[int, int]]:
+        """(shape id, the blob's header part, (Date, Last-Modified) seconds) for ``meta``."""
         status = meta.status
         common, own = split_shared(stored_block(meta))
-        block = own + content_length(status, len(body)) + b"\r\n"
+        own, dates = self._pull_dates(own)
+        block = own + content_length(status, body_size) + b"\r\n"
         sid = self._shape_id(
             status,
             common,
@@ -378,9 +412,52 @@ class ArenaStore:
             meta.must_revalidate,
             meta.vary,
         )
-        url = b"" if url_in_key(key) == meta.url else meta.url.encode("utf-8", "surrogatepass")
-        born = meta.response_time - meta.initial_age
-        self._insert(ring, key, h, born, meta.ttl, sid, (block, body), len(body), url, freq)
+        return sid, block, dates
+
+    def _pull_dates(self, own: bytes) -> tuple[bytes, tuple[int, int]]:
+        """``own`` without its Date and Last-Modified lines when they are IMF-fixdates that
+        format back byte for byte, and their values in seconds (0: the line stayed in ``own``).
+
+        Nearly every response has both; as lines they are 83 bytes, as numbers 8.
+        """
+        if b"Date: " not in own and b"Last-Modified: " not in own:
+            return own, _NO_DATES
+        date = modified = 0
+        kept = []
+        seconds = self._seconds
+        for line in own.split(b"\r\n")[:-1]:
+            if not date and line[:6] == b"Date: ":
+                date = seconds.get(line) or self._parse_date(line, 6)
+                if date:
+                    continue
+            elif not modified and line[:15] == b"Last-Modified: ":
+                modified = seconds.get(line) or self._parse_date(line, 15)
+                if modified:
+                    continue
+            kept.append(line + b"\r\n")
+        return b"".join(kept), (date, modified)
+
+    def _parse_date(self, line: bytes, at: int) -> int:
+        value = fixdate_seconds(line[at:])
+        if value:
+            if len(self._seconds) >= _MAX_DATES:
+                self._seconds.clear()
+            self._seconds[line] = value
+        return value
+
+    def _date_lines(self, date: int, modified: int) -> bytes:
+        key = date << 32 | modified
+        lines = self._lines.get(key)
+        if lines is None:
+            lines = b""
+            if date:
+                lines = b"Date: %s\r\n" % format_http_date(date).encode("ascii")
+            if modified:
+                lines += b"Last-Modified: %s\r\n" % format_http_date(modified).encode("ascii")
+            if len(self._lines) >= _MAX_DATES:
+                self._lines.clear()
+            self._lines[key] = lines
+        return lines
 
     def _insert(
         self,
@@ -394,6 +471,7 @@ class ArenaStore:
         body_size: int,
         url: bytes,
         freq: int,
+        dates: tuple[int, int],
     ) -> None:
         if len(key) > _MAX_LEN or len(url) > _MAX_LEN:
             return
@@ -407,7 +485,9 @@ class ArenaStore:
             return
         loc = self._reserve(ring, need)
         arena = self._arena
-        _HEAD.pack_into(arena, loc, need, _LIVE, freq, len(key), born, ttl, sid, blen, len(url))
+        _HEAD.pack_into(
+            arena, loc, need, _LIVE, freq, len(key), born, ttl, sid, blen, len(url), *dates
+        )
         p = loc + HEADER_BYTES
         arena[p : p + len(key)] = key
         p += len(key)
@@ -683,7 +763,7 @@ class ArenaStore:
 
     def _view_at(self, loc: int, key: bytes | None = None) -> ArenaEntry:
         arena = self._arena
-        _, _, _, klen, born, ttl, sid, blen, ulen = _HEAD.unpack_from(arena, loc)
+        _, _, _, klen, born, ttl, sid, blen, ulen, date, modified = _HEAD.unpack_from(arena, loc)
         k = loc + HEADER_BYTES
         b = k + klen
         e = _new(ArenaEntry)
@@ -692,7 +772,10 @@ class ArenaStore:
         e.ring = ring
         e.limit = ring.passed + (loc - ring.base - ring.head) % ring.size
         e.at = loc + _FREQ_AT
-        e.shape = self._shapes[sid]
+        shape = e.shape = self._shapes[sid]
+        e.common = (
+            shape.common + self._date_lines(date, modified) if date or modified else shape.common
+        )
         e.born = born
         e.ttl = ttl
         e.blob = self._view[b : b + blen]
@@ -737,24 +820,12 @@ class ArenaStore:
         h = self._hash_at(loc)
         ring = self._small if loc < self._small.end else self._main
         self._drop(loc)
-        status = meta.status
-        common, own = split_shared(stored_block(meta))
-        block = own + content_length(status, len(body)) + b"\r\n"
+        sid, block, dates = self._layout(meta, len(body))
         url = b"" if url_in_key(key) == meta.url else meta.url.encode("utf-8", "surrogatepass")
         need = _align(HEADER_BYTES + len(key) + len(block) + len(body) + len(url))
         if need > rsize or len(url) > _MAX_LEN:
             self._store(ring, key, h, meta, body, freq)
             return
-        sid = self._shape_id(
-            status,
-            common,
-            meta.content_type,
-            len(block),
-            meta.stale_while_revalidate,
-            meta.stale_if_error,
-            meta.must_revalidate,
-            meta.vary,
-        )
         born = meta.response_time - meta.initial_age
         _HEAD.pack_into(
             arena,
@@ -768,6 +839,7 @@ class ArenaStore:
             sid,
             len(block) + len(body),
             len(url),
+            *dates,
         )
         p = loc + HEADER_BYTES + len(key)
         for part in (block, body, url):

@@ -141,6 +141,11 @@ class Entry(FifoNode):
         return self.shape.status
 
     @property
+    def common(self) -> bytes:
+        """Header lines sent between the per-request ones and the blob's own."""
+        return self.shape.common
+
+    @property
     def body(self) -> memoryview:
         return memoryview(self.blob)[self.shape.hlen :]
 
