@@ -7,13 +7,17 @@ The memory tier keeps IMF-fixdates as numbers and writes them back as lines
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 from tests.support.client import Resp, read_response
 from tests.support.origin import Reply, TestOrigin
 
-DATE = "Thu, 26 Nov 2026 03:30:02 GMT"
 MODIFIED = "Wed, 25 Nov 2026 16:55:00 GMT"
+# The origin's Date is now, as origins send it: an old Date would make the object stale on
+# arrival (RFC 9111 apparent age).
+IMF = "%a, %d %b %Y %H:%M:%S GMT"
+RFC850 = "%A, %d-%b-%y %H:%M:%S GMT"
 
 
 async def _ask(port: int, head: bytes, times: int) -> list[Resp]:
@@ -30,15 +34,16 @@ async def _ask(port: int, head: bytes, times: int) -> list[Resp]:
 
 
 @pytest.mark.parametrize(
-    ("date", "modified"),
+    ("date_form", "modified"),
     [
-        (DATE, MODIFIED),
-        ("Thursday, 26-Nov-26 03:30:02 GMT", "Wed Nov 25 16:55:00 2026"),  # obsolete forms
+        (IMF, MODIFIED),
+        (RFC850, "Wed Nov 25 16:55:00 2026"),  # obsolete forms
     ],
 )
 async def test_hits_carry_the_origins_date_and_last_modified(
-    origin: TestOrigin, make_edge, date: str, modified: str
+    origin: TestOrigin, make_edge, date_form: str, modified: str
 ) -> None:
+    date = time.strftime(date_form, time.gmtime())
     headers = [("Cache-Control", "max-age=600"), ("Date", date), ("Last-Modified", modified)]
     origin.set("/d", Reply(200, headers, b"dated body"))
     edge = await make_edge(origin.port)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from openfront.config.edge import check_host_name
+from openfront.fileio import write_atomic
 
 CA_FILE, CA_KEY_FILE = "ca.pem", "ca-key.pem"
 CA_DAYS = 3650
@@ -29,12 +29,7 @@ class Authority:
 
 def _write(path: Path, data: bytes, mode: int) -> None:
     # Write then rename: a running edge reloading the file never reads half of it.
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.chmod(tmp, mode)
-    os.replace(tmp, path)
+    write_atomic(path, data, mode)
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:

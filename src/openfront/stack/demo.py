@@ -26,6 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from openfront._aio import create_task
+from openfront.fileio import write_atomic
 from openfront.stack import demo_secure
 from openfront.stack.demo_secure import DemoSecrets, ensure_secrets
 from openfront.stack.demo_site import ensure_admin_token, prepare_site
@@ -194,11 +195,7 @@ def _distribution(host: str, ports: dict[str, int]) -> dict[str, Any]:
 
 def write_private(path: Path, text: str) -> None:
     """Write a file only the owner can read (it holds the admin token)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
+    write_atomic(path, text.encode("utf-8"), 0o600)
 
 
 def prepare(options: DemoOptions, warn: Callable[[str], None]) -> tuple[DemoLayout, dict[str, int]]:

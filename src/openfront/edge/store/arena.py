@@ -45,7 +45,16 @@ from collections.abc import Callable, Iterator
 from openfront.cache.entry import EntryMeta
 from openfront.cache.response_headers import EditedHead
 from openfront.edge.serve import content_length
-from openfront.edge.store.memory import MemoryObject, Shape, split_shared, stored_block, url_in_key
+from openfront.edge.store.memory import (
+    MemoryObject,
+    Shape,
+    ShapeKey,
+    new_shape,
+    shape_key,
+    split_shared,
+    stored_block,
+    url_in_key,
+)
 from openfront.http.dates import fixdate_seconds, format_http_date
 
 # rsize, flags, freq, key length, born, ttl, shape id, blob length, URL length, and the Date
@@ -285,7 +294,7 @@ class ArenaStore:
         self._count = 0
         self._live_bytes = 0
         self._shapes: list[Shape] = []
-        self._shape_ids: dict[tuple[object, ...], int] = {}
+        self._shape_ids: dict[ShapeKey, int] = {}
         self._commons: dict[bytes, bytes] = {}
         self._edited: dict[bytes, EditedHead] = {}
         self._seconds: dict[bytes, int] = {}  # Date/Last-Modified line -> its value
@@ -402,17 +411,7 @@ class ArenaStore:
         common, own = split_shared(stored_block(meta))
         own, dates = self._pull_dates(own)
         block = own + content_length(status, body_size) + b"\r\n"
-        sid = self._shape_id(
-            status,
-            common,
-            meta.content_type,
-            len(block),
-            meta.stale_while_revalidate,
-            meta.stale_if_error,
-            meta.must_revalidate,
-            meta.vary,
-        )
-        return sid, block, dates
+        return self._shape_id(shape_key(meta, common, len(block))), block, dates
 
     def _pull_dates(self, own: bytes) -> tuple[bytes, tuple[int, int]]:
         """``own`` without its Date and Last-Modified lines when they are IMF-fixdates that
@@ -712,32 +711,18 @@ class ArenaStore:
         return False
 
     # -- shapes ------------------------------------------------------------------------------
-    def _shape_id(
-        self,
-        status: int,
-        common: bytes,
-        content_type: str | None,
-        hlen: int,
-        swr: float,
-        sie: float,
-        must_revalidate: bool,
-        vary: tuple[str, ...],
-    ) -> int:
-        key = (status, common, content_type, hlen, swr, sie, must_revalidate, vary)
+    def _shape_id(self, key: ShapeKey) -> int:
         sid = self._shape_ids.get(key)
         if sid is not None:
             return sid
         if len(self._shapes) >= _MAX_SHAPES:
             self._compact_shapes()
+        common = key[1]
         known = self._commons.get(common)
         if known is None:
             known = self._commons[common] = common
-        swr = swr or 0.0
-        sie = -1.0 if sie == -1.0 else sie or 0.0
         sid = len(self._shapes)
-        self._shapes.append(
-            Shape(status, known, content_type, hlen, swr, sie, must_revalidate, vary)
-        )
+        self._shapes.append(new_shape(key, known))
         self._shape_ids[key] = sid
         return sid
 

@@ -115,6 +115,33 @@ class Shape:
         self.vary = vary
 
 
+# What makes two stored objects share a Shape: status, shared lines, content type, length of
+# the blob's header part, stale-while-revalidate, stale-if-error, must-revalidate, Vary.
+ShapeKey = tuple[int, bytes, str | None, int, float, float, bool, tuple[str, ...]]
+
+
+def shape_key(meta: EntryMeta, common: bytes, hlen: int) -> ShapeKey:
+    return (
+        meta.status,
+        common,
+        meta.content_type,
+        hlen,
+        meta.stale_while_revalidate,
+        meta.stale_if_error,
+        meta.must_revalidate,
+        meta.vary,
+    )
+
+
+def new_shape(key: ShapeKey, common: bytes) -> Shape:
+    """The Shape of ``key``, holding ``common`` (the caller's interned copy of its lines)."""
+    status, _, content_type, hlen, swr, sie, must_revalidate, vary = key
+    # Shared float objects: 0.0 and "no stale-if-error" are what nearly every object has.
+    swr = swr or _ZERO
+    sie = _NO_SIE if sie == _NO_SIE else sie or _ZERO
+    return Shape(status, common, content_type, hlen, swr, sie, must_revalidate, vary)
+
+
 class Entry(FifoNode):
     """One stored object: the S3-FIFO node (``key``, ``state``) and everything a hit reads.
 
@@ -286,16 +313,7 @@ class MemoryStore:
         e.blob = block + body
         e.born = meta.response_time - meta.initial_age
         e.ttl = self._interned_ttl(meta.ttl)
-        e.shape = self._shape(
-            status,
-            common,
-            meta.content_type,
-            len(block),
-            meta.stale_while_revalidate,
-            meta.stale_if_error,
-            meta.must_revalidate,
-            meta.vary,
-        )
+        e.shape = self._shape(shape_key(meta, common, len(block)))
         e.url = None if url_in_key(e.key) == meta.url else meta.url
 
     def _interned_ttl(self, ttl: float) -> float:
@@ -307,34 +325,20 @@ class MemoryStore:
         self._ttls[ttl] = ttl
         return ttl
 
-    def _shape(
-        self,
-        status: int,
-        common: bytes,
-        content_type: str | None,
-        hlen: int,
-        swr: float,
-        sie: float,
-        must_revalidate: bool,
-        vary: tuple[str, ...],
-    ) -> Shape:
-        key = (status, common, content_type, hlen, swr, sie, must_revalidate, vary)
+    def _shape(self, key: ShapeKey) -> Shape:
         shape = self._shapes.get(key)
         if shape is None:
             # When the table overflows, old shapes stay shared by their entries; new ones start
             # a new table. The shared lines are interned apart so they are never per object.
             if len(self._shapes) >= _MAX_SHAPES:
                 self._shapes.clear()
+            common = key[1]
             known = self._commons.get(common)
             if known is None:
                 if len(self._commons) >= _MAX_INTERNED:
                     self._commons.clear()
                 known = self._commons[common] = common
-            common = known
-            swr = swr or _ZERO
-            sie = _NO_SIE if sie == _NO_SIE else sie or _ZERO
-            shape = Shape(status, common, content_type, hlen, swr, sie, must_revalidate, vary)
-            self._shapes[key] = shape
+            shape = self._shapes[key] = new_shape(key, known)
         return shape
 
     def delete(self, key: bytes) -> bool:
