@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import functools
 import os
+import shutil
+import sys
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,6 +28,22 @@ def ffmpeg_exe() -> str:
     return str(imageio_ffmpeg.get_ffmpeg_exe())
 
 
+@functools.cache
+def _launcher() -> tuple[str, ...]:
+    """``setpriv --pdeathsig KILL --`` where util-linux has it (every Debian): the kernel kills
+    ffmpeg when the process that started it dies, so a worker killed with -9 leaves no encoder
+    running. setpriv sets the signal and execs ffmpeg in place (same pid, nothing in between)."""
+    path = shutil.which("setpriv") if sys.platform.startswith("linux") else None
+    return () if path is None else (path, "--pdeathsig", "KILL", "--")
+
+
+def _check_runnable(exe: str) -> None:
+    if not os.path.exists(exe):
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), exe)
+    if not os.access(exe, os.X_OK):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), exe)
+
+
 @dataclass(frozen=True, slots=True)
 class Finished:
     returncode: int
@@ -40,8 +59,13 @@ async def run_ffmpeg(
 ) -> Finished:
     """Run ffmpeg to completion. Cancelling (or a timeout around this) kills it and waits."""
     try:
+        exe = ffmpeg_exe()
+        launcher = _launcher()
+        if launcher:
+            _check_runnable(exe)  # else setpriv would report it as an exit status of its own
         process = await asyncio.create_subprocess_exec(
-            ffmpeg_exe(),
+            *launcher,
+            exe,
             *args,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE if on_line else asyncio.subprocess.DEVNULL,

@@ -162,38 +162,47 @@ class AccountStore:
         """Spend ``presented`` and issue ``new_hash`` in its family, or say why not.
 
         Presenting a token that was already spent means two parties hold it (one of them a
-        thief): the whole family is revoked, so both must sign in again.
+        thief): the whole family is revoked, so both must sign in again. Concurrent refreshes of
+        one family can deadlock on MariaDB (each revoking the family): the loser is run again.
         """
-        with self.db.write() as s:
-            spent = cast(
-                CursorResult[Any],
-                s.execute(
-                    update(RefreshToken)
-                    .where(
-                        RefreshToken.token_hash == presented,
-                        RefreshToken.used_at.is_(None),
-                        RefreshToken.revoked_at.is_(None),
-                        RefreshToken.expires_at > now,
-                    )
-                    .values(used_at=now)
-                    .execution_options(synchronize_session=False)
-                ),
-            )
-            token = s.get(RefreshToken, presented)
-            if token is None:
+
+        def work(s: Session) -> Rotated | Refused:
+            return self._rotate(s, presented, new_hash, now, ttl)
+
+        return self.db.write_retrying(work)
+
+    def _rotate(
+        self, s: Session, presented: str, new_hash: str, now: datetime, ttl: int
+    ) -> Rotated | Refused:
+        spent = cast(
+            CursorResult[Any],
+            s.execute(
+                update(RefreshToken)
+                .where(
+                    RefreshToken.token_hash == presented,
+                    RefreshToken.used_at.is_(None),
+                    RefreshToken.revoked_at.is_(None),
+                    RefreshToken.expires_at > now,
+                )
+                .values(used_at=now)
+                .execution_options(synchronize_session=False)
+            ),
+        )
+        token = s.get(RefreshToken, presented)
+        if token is None:
+            return Refused("unknown")
+        if spent.rowcount == 1:
+            user = s.get(User, token.user_id)
+            if user is None:
                 return Refused("unknown")
-            if spent.rowcount == 1:
-                user = s.get(User, token.user_id)
-                if user is None:
-                    return Refused("unknown")
-                s.add(self._token(new_hash, token.family_id, token.user_id, now, ttl))
-                return Rotated(_account(user))
-            if token.revoked_at is not None:
-                return Refused("revoked")
-            if token.expires_at <= now:
-                return Refused("expired")
-            self._revoke(s, token.family_id, now)
-            return Refused("reused")
+            s.add(self._token(new_hash, token.family_id, token.user_id, now, ttl))
+            return Rotated(_account(user))
+        if token.revoked_at is not None:
+            return Refused("revoked")
+        if token.expires_at <= now:
+            return Refused("expired")
+        self._revoke(s, token.family_id, now)
+        return Refused("reused")
 
     def revoke_family(self, presented: str, now: datetime) -> None:
         with self.db.write() as s:

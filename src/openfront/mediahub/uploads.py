@@ -75,8 +75,11 @@ class UploadRequest:
     title: str
 
 
-def check_upload(cfg: MediaHubConfig, req: UploadRequest, used: tuple[int, int]) -> str:
-    """The key-safe file name, or the refusal: size, type, extension, then the quotas."""
+def check_upload(
+    cfg: MediaHubConfig, req: UploadRequest, used: tuple[int, int] | None = None
+) -> str:
+    """The key-safe file name, or the refusal: size, type, extension, then (given ``used``,
+    the videos and bytes the user keeps) the quotas."""
     up = cfg.uploads
     if not req.filename.strip():
         raise errors.missing("filename")
@@ -111,6 +114,14 @@ def check_upload(cfg: MediaHubConfig, req: UploadRequest, used: tuple[int, int])
             + ", ".join(f".{e}" for e in up.allowed_extensions),
             field="filename",
         )
+    if used is not None:
+        check_quota(cfg, req.size, used)
+    return safe
+
+
+def check_quota(cfg: MediaHubConfig, size: int, used: tuple[int, int]) -> None:
+    """Refuse an upload of ``size`` bytes that would take the user past a quota."""
+    up = cfg.uploads
     count, total = used
     if up.quota_videos and count >= up.quota_videos:
         raise errors.ApiError(
@@ -119,7 +130,7 @@ def check_upload(cfg: MediaHubConfig, req: UploadRequest, used: tuple[int, int])
             f"you already keep {count} videos, the most allowed: delete some first",
             extra={"limit": "videos", "quota": up.quota_videos, "used": count},
         )
-    if up.quota_bytes and total + req.size > up.quota_bytes:
+    if up.quota_bytes and total + size > up.quota_bytes:
         raise errors.ApiError(
             413,
             "quota_exceeded",
@@ -127,7 +138,6 @@ def check_upload(cfg: MediaHubConfig, req: UploadRequest, used: tuple[int, int])
             f"({total} bytes used)",
             extra={"limit": "bytes", "quota": up.quota_bytes, "used": total},
         )
-    return safe
 
 
 def guess_video_type(filename: str) -> str:
@@ -213,7 +223,7 @@ class VideoService:
     # -- presigned uploads -------------------------------------------------------------------
 
     def _new_video(self, owner_id: uuid.UUID, req: UploadRequest, kind: str) -> NewVideo:
-        safe = check_upload(self.cfg, req, self.store.usage(owner_id))
+        safe = check_upload(self.cfg, req)  # the quotas: in the transaction that inserts
         plan = plan_parts(req.size, self.cfg.uploads.part_size)
         return NewVideo(
             owner_id=owner_id,
@@ -232,7 +242,12 @@ class VideoService:
         """A checked, inserted ``uploading`` row; multipart kinds get their S3 upload too."""
         new = self._new_video(owner_id, req, kind)
         s3 = self.s3
-        video = self.store.create(new, self.new_stamp().ns, self.now(), None)
+        cfg = self.cfg
+
+        def admit(used: tuple[int, int]) -> None:
+            check_quota(cfg, new.size, used)
+
+        video = self.store.create(new, self.new_stamp().ns, self.now(), None, admit)
         if kind != "single":
             try:
                 created = s3.create_multipart_upload(

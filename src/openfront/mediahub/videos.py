@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from openfront.mediahub.database import Database
@@ -82,6 +83,15 @@ def tus_parts(video: Video) -> list[tuple[int, str, int]]:
     return [(int(n), str(e), int(b)) for n, e, b in json.loads(video.tus_parts or "[]")]
 
 
+def _usage(s: Session, owner_id: uuid.UUID) -> tuple[int, int]:
+    count, total = s.execute(
+        select(func.count(Video.id), func.coalesce(func.sum(Video.size), 0)).where(
+            Video.owner_id == owner_id
+        )
+    ).one()
+    return int(count), int(total)
+
+
 class VideoStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -89,16 +99,23 @@ class VideoStore:
     def usage(self, owner_id: uuid.UUID) -> tuple[int, int]:
         """(videos, bytes) the user keeps, unfinished uploads included."""
         with self.db.read() as s:
-            count, total = s.execute(
-                select(func.count(Video.id), func.coalesce(func.sum(Video.size), 0)).where(
-                    Video.owner_id == owner_id
-                )
-            ).one()
-            return int(count), int(total)
+            return _usage(s, owner_id)
 
-    def create(self, new: NewVideo, ts_ns: int, now: datetime, upload_id: str | None) -> Video:
+    def create(
+        self,
+        new: NewVideo,
+        ts_ns: int,
+        now: datetime,
+        upload_id: str | None,
+        admit: Callable[[tuple[int, int]], None] | None = None,
+    ) -> Video:
         """Insert under ``videos/<owner>/<ts_ns>-<region>_<name>``, trying ts_ns+1… while the
-        key is taken (two processes of one region in the same nanosecond)."""
+        key is taken (two processes of one region in the same nanosecond).
+
+        ``admit`` gets the owner's usage (as ``usage``) inside the inserting transaction, after
+        the owner's row is locked (SQLite: the transaction holds the write lock from its BEGIN),
+        and may raise to refuse: two uploads at once cannot both pass a quota only one fits.
+        """
         for attempt in range(KEY_ATTEMPTS):
             stamp = VersionStamp(ts_ns + attempt, new.region)
             video = Video(
@@ -126,6 +143,9 @@ class VideoStore:
             )
             try:
                 with self.db.write() as s:
+                    if admit is not None:
+                        s.execute(select(User.id).where(User.id == new.owner_id).with_for_update())
+                        admit(_usage(s, new.owner_id))
                     s.add(video)
                 return video
             except IntegrityError:

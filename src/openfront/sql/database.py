@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from openfront.errors import ConfigError
@@ -21,6 +22,21 @@ _DRIVERS = {
     "mariadb": "mysql+pymysql",
 }
 _SUPPORTED = ("sqlite", "postgresql", "mysql")
+T = TypeVar("T")
+# Errors after which the server rolled the transaction back and asks for it to be run again:
+# MariaDB/MySQL deadlock (1213), PostgreSQL deadlock_detected and serialization_failure.
+_MYSQL_RETRY = frozenset({1213})
+_PG_RETRY = frozenset({"40P01", "40001"})
+
+
+def is_retryable(exc: DBAPIError) -> bool:
+    """Whether the database refused the transaction only because of a concurrent one."""
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if sqlstate in _PG_RETRY:
+        return True
+    args: tuple[object, ...] = getattr(orig, "args", ())
+    return bool(args) and args[0] in _MYSQL_RETRY
 
 
 def database_url(url: str | None, default_file: Path, *, label: str = "database URL") -> URL:
@@ -117,6 +133,20 @@ class Database:
         """A transaction that commits when the block ends and rolls back if it raises."""
         with self._write() as session, session.begin():
             yield session
+
+    def write_retrying(self, work: Callable[[Session], T], attempts: int = 3) -> T:
+        """``work`` in a write transaction, run again (up to ``attempts`` times in all) when the
+        database rolled it back for a deadlock or a serialization failure: InnoDB can pick
+        either of two transactions updating the same rows as its victim, and asks the client
+        to retry. ``work`` must do all its writes through the session it is given."""
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.write() as session:
+                    return work(session)
+            except DBAPIError as exc:
+                if attempt == attempts or not is_retryable(exc):
+                    raise
+        raise AssertionError("unreachable")
 
     def migrate(self) -> None:
         """Bring the schema to the newest migration (alembic ``upgrade head``), serialised with

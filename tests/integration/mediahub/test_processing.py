@@ -89,7 +89,18 @@ async def test_an_upload_becomes_an_hls_ladder_that_plays_through_the_edge(
     client: httpx.AsyncClient,
     clip: bytes,
     tmp_path: Path,
+    monkeypatch: Any,
 ) -> None:
+    # What the worker writes, seen where it writes it: polling the API can miss the window
+    # between the last progress write and the end of the job.
+    reported: list[float] = []
+    report = JobQueue.report
+
+    def recording(self: JobQueue, job: Any, owner: str, progress: float, now: float) -> bool:
+        reported.append(progress)
+        return report(self, job, owner, progress, now)
+
+    monkeypatch.setattr(JobQueue, "report", recording)
     pem, public = ec_key_pair(tmp_path)
     edge = await make_edge(cfg=_edge_config(store, public))
     cdn_host = f"127.0.0.1:{edge.port}"
@@ -114,7 +125,7 @@ async def test_an_upload_becomes_an_hls_ladder_that_plays_through_the_edge(
     progress = [v["progress"] for v in seen]
     assert progress == sorted(progress)
     assert {v["status"] for v in seen} <= {"queued", "processing", "ready"}
-    assert any(v["status"] == "processing" and 0 < v["progress"] < 1 for v in seen), progress
+    assert any(0 < p < 1 for p in reported), reported
 
     key = video["key"]
     cdn = f"http://{cdn_host}"

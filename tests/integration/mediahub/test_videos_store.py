@@ -103,3 +103,35 @@ def test_queued_once_and_cleanup_query(db: Database) -> None:
     assert store.unfinished_before(T0 + timedelta(hours=1), "ap-northeast-2") == []
     store.remove(fresh.id)
     assert store.get(fresh.id) is None
+
+
+class _Full(Exception):
+    pass
+
+
+def test_quota_admission_is_serialised_per_owner(db: Database) -> None:
+    """Eight uploads at once against a three-video quota: exactly three get in, on every
+    database (the owner's row is locked before the usage is read)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = VideoStore(db)
+    owner = _user(db, "quota")
+    start = threading.Barrier(8)
+
+    def admit(used: tuple[int, int]) -> None:
+        if used[0] >= 3:
+            raise _Full(used)
+
+    def one(i: int) -> bool:
+        start.wait(30)
+        try:
+            store.create(_new(owner, f"c{i}.mp4"), 1000 + i, T0, None, admit)
+        except _Full:
+            return False
+        return True
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(one, range(8)))
+    assert results.count(True) == 3
+    assert store.usage(owner) == (3, 30)

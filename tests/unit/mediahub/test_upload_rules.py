@@ -14,7 +14,7 @@ from openfront.errors import ConfigError
 from openfront.mediahub.cleanup import cutoff
 from openfront.mediahub.errors import ApiError
 from openfront.mediahub.paging import BadPage, decode_cursor, encode_cursor, parse_limit
-from openfront.mediahub.uploads import UploadRequest, check_upload, guess_video_type
+from openfront.mediahub.uploads import UploadRequest, check_quota, check_upload, guess_video_type
 
 CFG = MediaHubConfig.model_validate(
     {"uploads": {"max_file_size": 1000, "quota_bytes": 2000, "quota_videos": 3}}
@@ -113,3 +113,13 @@ def test_upload_settings_are_checked() -> None:
         mediahub_config(
             {"storage": {"endpoint": "ftp://x", "bucket": "b1b", "credentials_file": "f"}}, "t"
         )
+
+
+def test_without_usage_only_the_file_is_checked() -> None:
+    """The service checks the file first, then the quotas inside the inserting transaction."""
+    req = UploadRequest("a.mp4", 10, "video/mp4", "")
+    assert check_upload(CFG, req) == "a.mp4"
+    assert _refusal(req, (10**6, 10**15))[1] == "quota_exceeded"
+    with pytest.raises(ApiError) as err:
+        check_quota(CFG, 10, (10**6, 0))
+    assert (err.value.status, err.value.code) == (403, "quota_exceeded")
