@@ -24,24 +24,18 @@ def _num(digits: int) -> Callable[[float], str]:
     return lambda v: f"{v:,.{digits}f}"
 
 
+_SMALL_HITS = [
+    Column("req/s", "rps", _num(0)),
+    Column("p50 ms", "p50_ms", _num(3)),
+    Column("p99 ms", "p99_ms", _num(3)),
+    Column("errors", "errors", _num(0), ratio=False),
+]
+
 SCENARIOS: dict[str, tuple[str, list[Column]]] = {
-    "hot": (
-        "Hot 1 KiB hits (one worker on core 0, wrk -t1 -c64 on core 1)",
-        [
-            Column("req/s", "rps", _num(0)),
-            Column("p50 ms", "p50_ms", _num(3)),
-            Column("p99 ms", "p99_ms", _num(3)),
-            Column("errors", "errors", _num(0), ratio=False),
-        ],
-    ),
+    "hot": ("Hot 1 KiB hits (one worker on core 0, wrk -t1 -c64 on core 1)", _SMALL_HITS),
     "unique": (
         "Hot 1 KiB hits, every request head different (X-Seq: <counter>; one worker, core 0)",
-        [
-            Column("req/s", "rps", _num(0)),
-            Column("p50 ms", "p50_ms", _num(3)),
-            Column("p99 ms", "p99_ms", _num(3)),
-            Column("errors", "errors", _num(0), ratio=False),
-        ],
+        _SMALL_HITS,
     ),
     "big": (
         "1 MiB hits (one worker on core 0, wrk -t1 -c16 on core 1)",

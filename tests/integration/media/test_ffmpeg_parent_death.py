@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from bench.memory import tree_pids
 
 from openfront.media.ffmpeg import _launcher
 
@@ -31,20 +32,6 @@ asyncio.run(run_ffmpeg(
 """
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
-            found.append(int(entry.name))
-    return found
-
-
 @pytest.mark.skipif(not _launcher(), reason="setpriv (util-linux) is not installed here")
 def test_ffmpeg_exits_when_its_parent_is_killed(tmp_path: Path) -> None:
     with subprocess.Popen(
@@ -57,7 +44,7 @@ def _kill_ffmpeg_parent(parent: subprocess.Popen[str]) -> None:
     try:
         assert parent.stdout is not None
         assert parent.stdout.readline().strip() == "RUNNING"
-        (ffmpeg,) = [p for p in _children(parent.pid) if "ffmpeg" in _comm(p)]
+        (ffmpeg,) = [p for p in tree_pids(parent.pid)[1:] if "ffmpeg" in _comm(p)]
         pidfd = os.pidfd_open(ffmpeg)
         try:
             parent.send_signal(signal.SIGKILL)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,7 @@ from sqlalchemy import create_engine, delete, text
 
 from openfront.config.mediahub import MediaHubConfig
 from openfront.mediahub.database import Database, database_url
-from openfront.mediahub.models import Base
+from openfront.mediahub.models import Base, User
 from openfront.mediahub.server import RunningMediaHub
 
 CHEAP_ARGON2 = {"time_cost": 1, "memory_kib": 8, "parallelism": 1}
@@ -116,6 +118,18 @@ async def make_hub(tmp_path: Path) -> AsyncIterator[MakeHub]:
 async def client() -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(timeout=30) as c:
         yield c
+
+
+def user_row(name: str) -> User:
+    """A users row to insert directly (the store tests do not go through sign-up)."""
+    return User(
+        id=uuid.uuid4(),
+        username=name,
+        email=f"{name}@example.com",
+        email_key=f"{name}@example.com",
+        password_hash="x",
+        created_at=datetime(2030, 1, 1, tzinfo=UTC),
+    )
 
 
 def new_user(tag: str = "") -> dict[str, str]:

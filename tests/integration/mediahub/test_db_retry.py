@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pymysql
@@ -13,23 +12,11 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from tests.integration.mediahub.conftest import user_row
 
 from openfront.mediahub.database import Database
 from openfront.mediahub.models import User
 from openfront.sql.database import is_retryable
-
-T0 = datetime(2030, 1, 1, tzinfo=UTC)
-
-
-def _user(name: str) -> User:
-    return User(
-        id=uuid.uuid4(),
-        username=name,
-        email=f"{name}@example.com",
-        email_key=f"{name}@example.com",
-        password_hash="x",
-        created_at=T0,
-    )
 
 
 def _error(orig: object) -> OperationalError:
@@ -51,7 +38,7 @@ def test_a_retried_transaction_keeps_only_the_last_attempts_writes(db: Database)
     def work(s: Session) -> str:
         name = f"try{len(calls)}"
         calls.append(name)
-        s.add(_user(name))
+        s.add(user_row(name))
         s.flush()
         if len(calls) == 1:
             raise _error(pymysql.err.OperationalError(1213, "Deadlock found"))
@@ -92,7 +79,7 @@ def test_a_real_deadlock_is_retried_until_both_transactions_commit(
     the deadlock victim, rolls it back, and it commits on its next attempt."""
     if database.startswith("sqlite"):
         pytest.skip("SQLite writers take the database's write lock at BEGIN: no deadlock")
-    a, b = _user("a"), _user("b")
+    a, b = user_row("a"), user_row("b")
     with db.write() as s:
         s.add_all([a, b])
     both_hold_one = threading.Barrier(2)

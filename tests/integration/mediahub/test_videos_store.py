@@ -7,22 +7,16 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from tests.integration.mediahub.conftest import user_row
+
 from openfront.mediahub.database import Database
-from openfront.mediahub.models import User
 from openfront.mediahub.videos import NewVideo, VideoStore
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
 
 
 def _user(db: Database, name: str) -> uuid.UUID:
-    user = User(
-        id=uuid.uuid4(),
-        username=name,
-        email=f"{name}@example.com",
-        email_key=f"{name}@example.com",
-        password_hash="x",
-        created_at=T0,
-    )
+    user = user_row(name)
     with db.write() as s:
         s.add(user)
     return user.id
