@@ -1,9 +1,10 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback } from "react";
 import { useApi } from "../api/ApiProvider";
-import type { Video } from "../api/types";
 import { ErrorMessage } from "../components/ErrorMessage";
+import { LoadMore } from "../components/LoadMore";
 import { VideoCard } from "../components/VideoCard";
 import { useI18n, usePageTitle } from "../i18n/I18nProvider";
+import { usePaged } from "../lib/usePaged";
 
 const PAGE_SIZE = 12;
 
@@ -11,31 +12,11 @@ export function Gallery() {
   const { t } = useI18n();
   usePageTitle(t("gallery.title"));
   const api = useApi();
-  const [items, setItems] = useState<Video[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<unknown>(null);
-
-  const load = useCallback(
-    async (after: string | null) => {
-      setLoading(true);
-      setError(null);
-      try {
-        const page = await api.publicVideos(after, PAGE_SIZE);
-        setItems((prev) => (after ? [...prev, ...page.items] : page.items));
-        setCursor(page.next_cursor);
-      } catch (err) {
-        setError(err);
-      } finally {
-        setLoading(false);
-      }
-    },
+  const fetchPage = useCallback(
+    (after: string | null) => api.publicVideos(after, PAGE_SIZE),
     [api],
   );
-
-  useEffect(() => {
-    void load(null);
-  }, [load]);
+  const { items, cursor, loading, error, load } = usePaged(fetchPage);
 
   return (
     <section aria-labelledby="gallery-title">
@@ -47,14 +28,7 @@ export function Gallery() {
           <VideoCard key={video.id} video={video} />
         ))}
       </div>
-      <div className="actions center">
-        {loading && <p role="status">{t("common.loading")}</p>}
-        {!loading && cursor && (
-          <button type="button" onClick={() => load(cursor)} data-testid="load-more">
-            {t("common.loadMore")}
-          </button>
-        )}
-      </div>
+      <LoadMore loading={loading} cursor={cursor} onMore={() => load(cursor)} />
     </section>
   );
 }

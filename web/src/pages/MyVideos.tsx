@@ -1,13 +1,15 @@
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useRef } from "react";
 import { Link } from "react-router-dom";
 import { useApi } from "../api/ApiProvider";
 import { isFinal } from "../api/types";
 import type { Video, Visibility } from "../api/types";
 import { ErrorMessage } from "../components/ErrorMessage";
+import { LoadMore } from "../components/LoadMore";
 import { StatusBadge } from "../components/StatusBadge";
 import { VideoCard } from "../components/VideoCard";
 import { useI18n, usePageTitle } from "../i18n/I18nProvider";
 import { PATHS } from "../lib/paths";
+import { usePaged } from "../lib/usePaged";
 
 const PAGE_SIZE = 20;
 const POLL_MS = 3000;
@@ -22,33 +24,10 @@ export function MyVideos() {
   const { t, bytes } = useI18n();
   usePageTitle(t("mine.title"));
   const api = useApi();
-  const [items, setItems] = useState<Video[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<unknown>(null);
+  const fetchPage = useCallback((after: string | null) => api.myVideos(after, PAGE_SIZE), [api]);
+  const { items, setItems, cursor, loading, error, setError, load } = usePaged(fetchPage);
   const itemsRef = useRef(items);
   itemsRef.current = items;
-
-  const load = useCallback(
-    async (after: string | null) => {
-      setLoading(true);
-      setError(null);
-      try {
-        const page = await api.myVideos(after, PAGE_SIZE);
-        setItems((prev) => (after ? [...prev, ...page.items] : page.items));
-        setCursor(page.next_cursor);
-      } catch (err) {
-        setError(err);
-      } finally {
-        setLoading(false);
-      }
-    },
-    [api],
-  );
-
-  useEffect(() => {
-    void load(null);
-  }, [load]);
 
   // While any video is still uploading, queued or processing, ask for those again.
   const pending = items.filter((v) => !isFinal(v.status)).map((v) => v.id);
@@ -140,14 +119,7 @@ export function MyVideos() {
           </VideoCard>
         ))}
       </div>
-      <div className="actions center">
-        {loading && <p role="status">{t("common.loading")}</p>}
-        {!loading && cursor && (
-          <button type="button" onClick={() => load(cursor)} data-testid="load-more">
-            {t("common.loadMore")}
-          </button>
-        )}
-      </div>
+      <LoadMore loading={loading} cursor={cursor} onMore={() => load(cursor)} />
     </section>
   );
 }

@@ -1,10 +1,10 @@
 import { useState } from "react";
-import type { FormEvent } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router-dom";
 import { useApi } from "../api/ApiProvider";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { useI18n, usePageTitle } from "../i18n/I18nProvider";
 import { PATHS, safeNext } from "../lib/paths";
+import { useSubmit } from "../lib/useSubmit";
 
 export function SignIn() {
   const { t } = useI18n();
@@ -14,21 +14,10 @@ export function SignIn() {
   const [params] = useSearchParams();
   const [login, setLogin] = useState(params.get("username") ?? "");
   const [password, setPassword] = useState("");
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await api.signin(login.trim(), password);
-      navigate(safeNext(params.get("next")), { replace: true });
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  };
+  const { busy, error, submit } = useSubmit(async () => {
+    await api.signin(login.trim(), password);
+    navigate(safeNext(params.get("next")), { replace: true });
+  });
 
   return (
     <section className="card narrow" aria-labelledby="signin-title">

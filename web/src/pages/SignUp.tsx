@@ -1,11 +1,11 @@
 import { useState } from "react";
-import type { FormEvent } from "react";
 import { Link, useNavigate } from "react-router-dom";
 import { useApi } from "../api/ApiProvider";
 import { ApiError } from "../api/client";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { useI18n, usePageTitle } from "../i18n/I18nProvider";
 import { PATHS } from "../lib/paths";
+import { useSubmit } from "../lib/useSubmit";
 
 export function SignUp() {
   const { t } = useI18n();
@@ -15,24 +15,13 @@ export function SignUp() {
   const [username, setUsername] = useState("");
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, submit } = useSubmit(async () => {
+    const user = await api.signup(username.trim(), email.trim(), password);
+    // Sign straight in: one step fewer for a new user.
+    await api.signin(user.username, password);
+    navigate(PATHS.upload, { replace: true });
+  });
   const invalidField = error instanceof ApiError ? error.field : undefined;
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const user = await api.signup(username.trim(), email.trim(), password);
-      // Sign straight in: one step fewer for a new user.
-      await api.signin(user.username, password);
-      navigate(PATHS.upload, { replace: true });
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  };
 
   return (
     <section className="card narrow" aria-labelledby="signup-title">
