@@ -38,10 +38,11 @@ def _launcher() -> tuple[str, ...]:
 
 
 def _check_runnable(exe: str) -> None:
-    if not os.path.exists(exe):
+    # which() also finds a bare name on PATH ($IMAGEIO_FFMPEG_EXE=ffmpeg), as exec would.
+    if shutil.which(exe) is None:
+        if os.path.exists(exe):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), exe)
         raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), exe)
-    if not os.access(exe, os.X_OK):
-        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), exe)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from bench.memory import tree_pids
 
-from openfront.media.ffmpeg import _launcher
+from openfront.media.ffmpeg import _check_runnable, _launcher
 
 # A process that starts an endless ffmpeg (a test pattern encoded to nowhere, at real-time
 # pace) through run_ffmpeg and says so once ffmpeg reports progress.
@@ -66,3 +66,13 @@ def _comm(pid: int) -> str:
         return Path(f"/proc/{pid}/comm").read_text().strip()
     except OSError:
         return ""
+
+
+def test_an_ffmpeg_that_cannot_run_is_named_as_exec_would(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="No such file"):
+        _check_runnable(str(tmp_path / "no-ffmpeg"))
+    plain = tmp_path / "not-executable"
+    plain.write_bytes(b"")
+    with pytest.raises(PermissionError, match="Permission denied"):
+        _check_runnable(str(plain))
+    _check_runnable("sh")  # a bare name is looked up on PATH
