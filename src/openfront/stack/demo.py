@@ -15,7 +15,7 @@ import shutil
 import signal
 import socket
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +36,7 @@ from openfront.stack.supervisor import ServiceSpec, ServiceStartError, Superviso
 from openfront.storage.welcome import storage_welcome
 
 if TYPE_CHECKING:
+    from openfront.storage.region import ExternalRegion
     from openfront.storage.stack_regions import StackRegions
 
 DEMO_PORTS = {"origin": 8000, "edge": 8080, "https": 8443, "admin": 9090}
@@ -282,14 +283,19 @@ class DemoStack:
         return regions
 
     def _media(
-        self, layout: DemoLayout, regions: StackRegions | None, media_ports: dict[str, int]
+        self,
+        layout: DemoLayout,
+        regions: StackRegions | None,
+        media_ports: dict[str, int],
+        reached: Sequence[ExternalRegion],
     ) -> list[ServiceSpec]:
-        """MediaHub and its media edge per managed region with a bucket (none without)."""
+        """MediaHub and its media edge per region with a bucket, managed or external and
+        reached (none without)."""
         if regions is None or not media_ports:
             return []
         from openfront.stack import mediahub_stack
 
-        media_regions = regions.media_regions()
+        media_regions = regions.media_regions(reached)
         if not media_regions:
             return []
         plan = mediahub_stack.prepare(
@@ -304,14 +310,17 @@ class DemoStack:
         )
         return mediahub_stack.specs(plan, layout.run, os.environ)
 
-    async def _external_regions(self, regions: StackRegions | None) -> None:
+    async def _external_regions(self, regions: StackRegions | None) -> list[ExternalRegion]:
+        """Configure the external regions' buckets; those that answered, listed in the stack."""
         assert self.stack is not None
         if regions is None or not regions.external:
-            return
-        for region in await asyncio.to_thread(regions.configure_external, self._warn):
+            return []
+        reached = await asyncio.to_thread(regions.configure_external, self._warn)
+        for region in reached:
             info = region.info()
             self.names.append(region.service)
             self.stack.set(region.service, url=str(info.pop("url")), pid=None, **info)
+        return reached
 
     async def run(self) -> int:
         layout, ports = prepare(self.options, self._warn)
@@ -338,9 +347,9 @@ class DemoStack:
             services = [services[0], api_spec, *services[1:], fleet_spec]
         if regions is not None:
             services = regions.specs(layout.run, os.environ, self._warn) + services
-        services += self._media(layout, regions, media_ports)
         try:
-            await self._external_regions(regions)
+            reached = await self._external_regions(regions)
+            services += self._media(layout, regions, media_ports, reached)
             started = await self._start_all(supervisor, services, stop)
             if started:
                 extra = None

@@ -1,12 +1,13 @@
 """MediaHub in `openfront up`: per storage region, the MediaHub server and its media edge.
 
-For each managed region R: `mediahub-R` (`openfront mediahub --config DATA/mediahub/R.yaml`:
-the API, the web app and an in-process processing worker, storage = R's bucket) and
-`media-edge-R` (`openfront edge --config DATA/media-edge-R.yaml`: R's bucket as an S3 origin
-with Origin Access Control, failing over to the next region's bucket while an object is not
-replicated yet; the streams behind the demo key group). Both regions share the accounts
-database (SQLite under DATA/mediahub/ unless a URL is given) and the token key, so an account
-made in one region signs in in the other.
+For each region R with a bucket, managed or external (an external one if `up` reached its
+store at start): `mediahub-R` (`openfront mediahub --config DATA/mediahub/R.yaml`: the API,
+the web app and an in-process processing worker, storage = R's bucket) and `media-edge-R`
+(`openfront edge --config DATA/media-edge-R.yaml`: R's bucket as an S3 origin with Origin
+Access Control, failing over to the next region's bucket while an object is not replicated
+yet; the streams behind the demo key group). All regions share the accounts database (SQLite
+under DATA/mediahub/ unless a URL is given) and the token key, so an account made in one
+region signs in in the others.
 
 The documents are plain functions over plain data; `prepare` writes them and `specs` says how
 to run them.
@@ -50,7 +51,8 @@ class MediaRegion:
     name: str
     endpoint: str  # the store's S3 endpoint
     bucket: str
-    credentials_file: Path  # the region's s3.json
+    credentials_file: Path  # the region's s3.json, or {"AccessKeyId", "SecretAccessKey"}
+    signing_region: str | None = None  # an external store's SigV4 region, if not `name`
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +92,10 @@ def pick_bucket(region: str, buckets: Sequence[str]) -> str | None:
 def s3_domain(region: MediaRegion) -> str:
     """The origin's CloudFront-style DomainName; `edge.s3_origins` maps it to the store."""
     return f"{region.bucket}.s3.{region.name}.amazonaws.com"
+
+
+def _signing(region: MediaRegion) -> dict[str, str]:
+    return {} if region.signing_region is None else {"signing_region": region.signing_region}
 
 
 def _hostport(host: str, port: int) -> str:
@@ -133,6 +139,7 @@ def mediahub_document(
             "endpoint": region.endpoint,
             "bucket": region.bucket,
             "credentials_file": str(region.credentials_file),
+            **_signing(region),
         },
         # The app is served by this server: its own origin is the one that calls the API.
         "uploads": {"cors_origins": app_origins(host, [ports.mediahub])},
@@ -175,6 +182,7 @@ def media_edge_document(
                     "domain_name": s3_domain(m),
                     "endpoint": m.endpoint,
                     "credentials_file": str(m.credentials_file),
+                    **_signing(m),
                 }
                 for m in members
             ],

@@ -48,6 +48,11 @@ def weed_identity_document(creds: S3Credentials) -> dict[str, Any]:
     }
 
 
+def credentials_document(creds: S3Credentials) -> dict[str, str]:
+    """The `{"AccessKeyId", "SecretAccessKey"}` file `read_credentials_file` reads back."""
+    return {"AccessKeyId": creds.access_key_id, "SecretAccessKey": creds.secret_access_key}
+
+
 def write_private_json(path: Path, data: object) -> None:
     """Mode 0600 from the first byte, fsynced, renamed over `path`, directory fsynced."""
     write_atomic(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"), 0o600)

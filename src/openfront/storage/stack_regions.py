@@ -12,6 +12,7 @@ from openfront.errors import StorageError
 from openfront.stack.mediahub_stack import MediaRegion, pick_bucket
 from openfront.stack.mediahub_stack import app_origins as page_origins
 from openfront.stack.supervisor import ServiceSpec
+from openfront.storage.credentials import credentials_document, write_private_json
 from openfront.storage.ports import SEARCH_START, random_search_start
 from openfront.storage.region import (
     ExternalRegion,
@@ -47,9 +48,10 @@ def storage_config(
 
 
 def region_names(path: Path | None) -> list[str]:
-    """Names of the managed regions `storage_config` will give, before ports are known."""
+    """Names of the regions `storage_config` will give (managed and external), before ports
+    are known: each may get a MediaHub."""
     config = load_storage(path) if path is not None else default_storage([])
-    return [r.name for r in config.regions if r.managed]
+    return [r.name for r in config.regions]
 
 
 @dataclass
@@ -97,9 +99,11 @@ class StackRegions:
         ]
         return stores + self.replication_specs(run_dir, environ)
 
-    def media_regions(self) -> list[MediaRegion]:
-        """What MediaHub uses of each managed region with a bucket (external regions are
-        left to their own operators)."""
+    def media_regions(self, reached: Sequence[ExternalRegion] = ()) -> list[MediaRegion]:
+        """What MediaHub uses of each managed region with a bucket, then of each external one
+        in ``reached`` (configured at this start). An external region's keys from environment
+        variables are written to ``REGIONS/NAME/credentials.json`` (0600) for the MediaHub and
+        the media edge, which read keys from a file."""
         out = []
         for region in self.managed:
             bucket = pick_bucket(region.name, [b.name for b in region.config.buckets])
@@ -107,6 +111,18 @@ class StackRegions:
                 out.append(
                     MediaRegion(region.name, region.endpoint, bucket, region.paths.s3_config)
                 )
+        for ext in reached:
+            cfg = ext.config
+            bucket = pick_bucket(cfg.name, [b.name for b in cfg.buckets])
+            if bucket is None:
+                continue
+            creds_file = cfg.credentials.file
+            if creds_file is None:
+                creds_file = self.regions_dir / cfg.name / "credentials.json"
+                write_private_json(creds_file, credentials_document(ext.credentials))
+            out.append(
+                MediaRegion(cfg.name, ext.endpoint, bucket, creds_file, cfg.signing_region)
+            )
         return out
 
     def replication_specs(self, run_dir: Path, environ: Mapping[str, str]) -> list[ServiceSpec]:

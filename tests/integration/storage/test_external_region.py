@@ -105,3 +105,87 @@ def test_missing_credential_variables_are_named(tmp_path: Path) -> None:
     regions = StackRegions(external("http://127.0.0.1:9"), tmp_path / "regions")
     with pytest.raises(StorageError, match=r"s3-sa-east-1: credentials: set \$MOTO_SECRET"):
         regions.prepare({"MOTO_KEY": "x"}, free_ports=True)
+
+
+def test_region_names_include_external_regions(moto_endpoint: str, tmp_path: Path) -> None:
+    from openfront.storage.stack_regions import region_names
+
+    path = tmp_path / "storage.json"
+    path.write_text(json.dumps(external(moto_endpoint).model_dump(by_alias=True, mode="json")))
+    assert region_names(path) == ["sa-east-1"]
+
+
+async def test_an_external_region_gets_a_mediahub_that_uploads_to_it(
+    moto_endpoint: str, tmp_path: Path
+) -> None:
+    """Keys from environment variables are written to a private file the MediaHub and its
+    media edge read; the generated settings load, and the MediaHub presigns uploads to the
+    external store that land in its bucket."""
+    import os
+    import stat
+
+    import httpx
+    import yaml
+
+    from openfront.config import parse_config
+    from openfront.config.mediahub import mediahub_config
+    from openfront.mediahub.server import RunningMediaHub
+    from openfront.stack import mediahub_stack
+    from openfront.stack.demo_secure import ensure_secrets
+    from openfront.storage.client import s3_client
+    from openfront.storage.credentials import read_credentials_file
+
+    regions = StackRegions(external(moto_endpoint), tmp_path / "regions")
+    regions.prepare(ENV, free_ports=True)
+    reached = regions.configure_external(lambda _: None)
+    assert regions.media_regions() == []  # without reached externals: managed ones only
+    (media,) = regions.media_regions(reached)
+    assert (media.name, media.endpoint, media.bucket) == ("sa-east-1", moto_endpoint, "media-sp")
+    assert media.credentials_file == tmp_path / "regions" / "sa-east-1" / "credentials.json"
+    assert stat.S_IMODE(os.stat(media.credentials_file).st_mode) == 0o600
+    creds = read_credentials_file(media.credentials_file)
+    assert (creds.access_key_id, creds.secret_access_key) == (ENV["MOTO_KEY"], ENV["MOTO_SECRET"])
+
+    written: dict[Path, str] = {}
+    plan = mediahub_stack.prepare(
+        [media],
+        mediahub_stack.usual_ports(["sa-east-1"]),
+        host="127.0.0.1",
+        data_dir=tmp_path / "data",
+        token="admin-token",
+        secrets=ensure_secrets(tmp_path / "data"),
+        database_url=None,
+        write=written.__setitem__,
+    )
+    assert not any(ENV["MOTO_SECRET"] in text for text in written.values())
+    parse_config(yaml.safe_load(written[plan.edge_configs["sa-east-1"]]), "media edge")
+    document = yaml.safe_load(written[plan.hub_configs["sa-east-1"]])
+    document["listen"] = "127.0.0.1:0"
+    document["processing"] = {"worker": False}
+    hub = RunningMediaHub(mediahub_config(document, "mediahub"))
+    await hub.start()
+    try:
+        async with httpx.AsyncClient(timeout=30) as client:
+            user = {"username": "sofia", "email": "sofia@example.br", "password": "pao-de-queijo-9"}
+            assert (await client.post(f"{hub.url}/auth/signup", json=user)).status_code == 201
+            login = {"username": user["username"], "password": user["password"]}
+            r = await client.post(f"{hub.url}/auth/signin", json=login)
+            assert r.status_code == 200, r.text
+            auth = {"Authorization": f"Bearer {r.json()['access_token']}"}
+            body = b"\x00\x00\x00\x18ftypmp42" + bytes(1000)
+            r = await client.post(
+                f"{hub.url}/videos/upload-url",
+                headers=auth,
+                json={"filename": "praia.mp4", "size": len(body), "content_type": "video/mp4"},
+            )
+            assert r.status_code == 201, r.text
+            answer = r.json()
+            upload = answer["upload"]
+            assert upload["url"].startswith(moto_endpoint)
+            put = await client.put(upload["url"], content=body, headers=upload["headers"])
+            assert put.status_code == 200, put.text
+    finally:
+        await hub.close()
+    s3 = s3_client(moto_endpoint, creds, "sa-east-1")
+    head = s3.head_object(Bucket="media-sp", Key=answer["key"])
+    assert head["ContentLength"] == len(body)
