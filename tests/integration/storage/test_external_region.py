@@ -5,15 +5,28 @@ unreachable store is left out of the run with a warning."""
 from __future__ import annotations
 
 import json
+import os
 import socket
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+import yaml
 from moto.server import ThreadedMotoServer
+from tests.integration.mediahub.processing_helpers import upload
+from tests.integration.mediahub.uploads_helpers import sign_in
 
+from openfront.config import parse_config
+from openfront.config.mediahub import mediahub_config
 from openfront.config.storage import StorageConfig
-from openfront.storage.stack_regions import StackRegions
+from openfront.mediahub.server import RunningMediaHub
+from openfront.stack import mediahub_stack
+from openfront.stack.demo_secure import ensure_secrets
+from openfront.storage.client import s3_client
+from openfront.storage.credentials import read_credentials_file
+from openfront.storage.stack_regions import StackRegions, region_names
 
 ENV = {"MOTO_KEY": "AKIAEXTERNAL", "MOTO_SECRET": "external-secret-value"}
 
@@ -75,8 +88,6 @@ def test_an_external_store_is_configured_like_a_managed_one(
     assert info["credentials_env"] == ["MOTO_KEY", "MOTO_SECRET"]
     assert ENV["MOTO_SECRET"] not in json.dumps(info)
 
-    from openfront.storage.client import s3_client
-
     s3 = s3_client(moto_endpoint, region.credentials, "sa-east-1")
     (rule,) = s3.get_bucket_cors(Bucket="media-sp")["CORSRules"]
     assert rule["AllowedOrigins"] == ["https://app.example.com"]
@@ -108,8 +119,6 @@ def test_missing_credential_variables_are_named(tmp_path: Path) -> None:
 
 
 def test_region_names_include_external_regions(moto_endpoint: str, tmp_path: Path) -> None:
-    from openfront.storage.stack_regions import region_names
-
     path = tmp_path / "storage.json"
     path.write_text(json.dumps(external(moto_endpoint).model_dump(by_alias=True, mode="json")))
     assert region_names(path) == ["sa-east-1"]
@@ -121,20 +130,6 @@ async def test_an_external_region_gets_a_mediahub_that_uploads_to_it(
     """Keys from environment variables are written to a private file the MediaHub and its
     media edge read; the generated settings load, and the MediaHub presigns uploads to the
     external store that land in its bucket."""
-    import os
-    import stat
-
-    import httpx
-    import yaml
-
-    from openfront.config import parse_config
-    from openfront.config.mediahub import mediahub_config
-    from openfront.mediahub.server import RunningMediaHub
-    from openfront.stack import mediahub_stack
-    from openfront.stack.demo_secure import ensure_secrets
-    from openfront.storage.client import s3_client
-    from openfront.storage.credentials import read_credentials_file
-
     regions = StackRegions(external(moto_endpoint), tmp_path / "regions")
     regions.prepare(ENV, free_ports=True)
     reached = regions.configure_external(lambda _: None)
@@ -166,26 +161,12 @@ async def test_an_external_region_gets_a_mediahub_that_uploads_to_it(
     await hub.start()
     try:
         async with httpx.AsyncClient(timeout=30) as client:
-            user = {"username": "sofia", "email": "sofia@example.br", "password": "pao-de-queijo-9"}
-            assert (await client.post(f"{hub.url}/auth/signup", json=user)).status_code == 201
-            login = {"username": user["username"], "password": user["password"]}
-            r = await client.post(f"{hub.url}/auth/signin", json=login)
-            assert r.status_code == 200, r.text
-            auth = {"Authorization": f"Bearer {r.json()['access_token']}"}
+            auth = await sign_in(client, hub)
             body = b"\x00\x00\x00\x18ftypmp42" + bytes(1000)
-            r = await client.post(
-                f"{hub.url}/videos/upload-url",
-                headers=auth,
-                json={"filename": "praia.mp4", "size": len(body), "content_type": "video/mp4"},
-            )
-            assert r.status_code == 201, r.text
-            answer = r.json()
-            upload = answer["upload"]
-            assert upload["url"].startswith(moto_endpoint)
-            put = await client.put(upload["url"], content=body, headers=upload["headers"])
-            assert put.status_code == 200, put.text
+            video = await upload(client, hub.url, auth, body, "praia.mp4")  # PUT to moto
+            assert video["status"] == "queued"
     finally:
         await hub.close()
     s3 = s3_client(moto_endpoint, creds, "sa-east-1")
-    head = s3.head_object(Bucket="media-sp", Key=answer["key"])
+    head = s3.head_object(Bucket="media-sp", Key=video["key"])
     assert head["ContentLength"] == len(body)
