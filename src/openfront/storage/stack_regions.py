@@ -120,9 +120,7 @@ class StackRegions:
             if creds_file is None:
                 creds_file = self.regions_dir / cfg.name / "credentials.json"
                 write_private_json(creds_file, credentials_document(ext.credentials))
-            out.append(
-                MediaRegion(cfg.name, ext.endpoint, bucket, creds_file, cfg.signing_region)
-            )
+            out.append(MediaRegion(cfg.name, ext.endpoint, bucket, creds_file, cfg.signing_region))
         return out
 
     def replication_specs(self, run_dir: Path, environ: Mapping[str, str]) -> list[ServiceSpec]:
