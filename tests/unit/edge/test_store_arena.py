@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from bench.tracesim import WORKLOADS, ArenaPolicy, make_trace, simulate
 from hypothesis import given, settings
-from hypothesis import strategies as st
+from tests.support.store_model import OPS, Model, run_model
 
 from openfront.cache.entry import EntryMeta
 from openfront.cache.eviction import S3Fifo
@@ -138,57 +138,21 @@ def test_long_keys_stay_out_of_memory() -> None:
 
 
 def _model_run(m: ArenaStore, ops: list[tuple[str, int, int]], cap: int) -> None:
-    model: dict[bytes, tuple[bytes, float, str]] = {}
-    for op, n, size in ops:
-        key = b"EDIST\0\0\0/o/%d\0\0" % n
-        url = f"/o/{n}"
-        if op == "put":
-            body = bytes([n]) * size
-            mt = meta(key, size, url)
-            mt.ttl = float(size)
-            m.put(key, mt, body)
-            model[key] = (body, mt.ttl, url)
-        elif op == "get":
-            got = m.get(key)
-            if got is None:
-                model.pop(key, None)  # evicted: allowed, never a wrong answer
-            else:
-                body, ttl, u = model[key]
-                assert got.body == body and got.meta.ttl == ttl and got.meta.url == u
-        elif op == "delete":
-            assert m.delete(key) == (key in model) or key not in m
-            model.pop(key, None)
-        elif op == "update":
-            mt = meta(key, 0, url)
-            mt.headers = (("X-Pad", "p" * (size % 40)),)
-            mt.ttl = float(size) + 0.5
-            m.update_meta(key, mt)
-            if key in m and key in model:
-                model[key] = (model[key][0], mt.ttl, url)
-        else:
-            m.delete_urls((b"EDIST\0",), lambda u: u == url)  # noqa: B023  # called right here
-            model.pop(key, None)
-        for gone in [k for k in model if k not in m]:
-            del model[gone]  # evicted by a put or an update
-        assert set(m.keys()) == set(model) and len(m) == len(model)
+    def holds(m: ArenaStore, model: Model) -> None:
+        assert len(m) == len(model)
         for k, (body, ttl, _) in model.items():
             e = m.entry(k)
             assert e is not None and e.body == body and e.ttl == ttl
         assert m.used_bytes <= m.occupied_bytes <= m.capacity_bytes <= cap
 
+    def invalidate(m: ArenaStore, url: str) -> None:
+        m.delete_urls((b"EDIST\0",), lambda u: u == url)
 
-ops = st.lists(
-    st.tuples(
-        st.sampled_from(["put", "put", "get", "delete", "update", "invalidate"]),
-        st.integers(0, 12),
-        st.integers(0, 300),
-    ),
-    max_size=120,
-)
+    run_model(m, ops, meta, invalidate, holds)
 
 
 @settings(max_examples=120, deadline=None)
-@given(ops=ops)
+@given(ops=OPS)
 def test_model_sequence_wraps_the_rings_within_the_byte_bound(
     ops: list[tuple[str, int, int]],
 ) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
+from tests.support.store_model import OPS, Model, run_model
 
 from openfront.cache.entry import EntryMeta
 from openfront.cache.key import cache_key
@@ -167,56 +167,20 @@ def test_a_held_object_outlives_its_removal() -> None:
     assert held is not None and bytes(held.body) == b"a" * 100
 
 
-ops = st.lists(
-    st.tuples(
-        st.sampled_from(["put", "get", "delete", "update", "invalidate"]),
-        st.integers(0, 12),
-        st.integers(0, 300),
-    ),
-    max_size=120,
-)
-
-
 @settings(max_examples=120, deadline=None)
-@given(ops=ops)
+@given(ops=OPS)
 def test_model_sequence(ops: list[tuple[str, int, int]]) -> None:
     """Random put/get/delete/update/invalidate against a dict model; eviction drops from it."""
     cap = 4 * charge(b"x" * 150)
-    m = MemoryStore(cap, 300)
-    model: dict[bytes, tuple[bytes, float, str]] = {}
-    for op, n, size in ops:
-        key = b"EDIST\0\0\0/o/%d\0\0" % n
-        url = f"/o/{n}"
-        if op == "put":
-            body = bytes([n]) * size
-            mt = meta(key, size, url)
-            mt.ttl = float(size)
-            m.put(key, mt, body)
-            model[key] = (body, mt.ttl, url)
-        elif op == "get":
-            got = m.get(key)
-            if got is None:
-                model.pop(key, None)  # evicted: allowed, never a wrong answer
-            else:
-                body, ttl, u = model[key]
-                assert bytes(got.body) == body and got.meta.ttl == ttl and got.meta.url == u
-        elif op == "delete":
-            assert m.delete(key) == (key in model) or key not in m
-            model.pop(key, None)
-        elif op == "update":
-            mt = meta(key, 0, url)
-            mt.ttl = float(size) + 0.5
-            m.update_meta(key, mt)
-            if key in m and key in model:
-                model[key] = (model[key][0], mt.ttl, url)
-        else:
-            m.delete_matching(lambda mt: mt.url == url)  # noqa: B023  # called right here
-            model.pop(key, None)
-        for gone in [k for k in model if k not in m]:
-            del model[gone]  # evicted by a put or an update
-        assert set(m.keys()) == set(model)
+
+    def holds(m: MemoryStore, model: Model) -> None:
         entries = [m.entry(k) for k in model]
         assert m.used_bytes == sum(e.charge() for e in entries if e is not None) <= cap
+
+    def invalidate(m: MemoryStore, url: str) -> None:
+        m.delete_matching(lambda mt: mt.url == url)
+
+    run_model(MemoryStore(cap, 300), ops, meta, invalidate, holds)
 
 
 def test_tiered_memory_first_then_disk_with_promotion(tmp_path: Path) -> None:
