@@ -35,7 +35,6 @@ from openfront.cache.policy import Behavior
 from openfront.cache.storable import storable
 from openfront.cache.vary import secondary_key, vary_names, vary_values
 from openfront.edge.fetch import BodySpool, Fetch, FetchState
-from openfront.edge.heap import HeapTrimmer
 from openfront.edge.request import Request
 from openfront.edge.respond import storable_headers
 from openfront.edge.serve import compact, fields
@@ -115,7 +114,6 @@ class Fetcher:
         # while a stale copy could be served; that copy is served without asking again until
         # then (ErrorCachingMinTTL, guide §1.9).
         self.held: dict[bytes, tuple[float, int | None]] = {}
-        self.heap = HeapTrimmer()
 
     # -- joining -------------------------------------------------------------------------------
     def join(
@@ -445,7 +443,6 @@ class Fetcher:
         primary = fetch.key if meta.vary else None
         if fetch.spool.size <= env.cache.memory_max_object_bytes:
             env.memory.put(meta.key, compact(meta), fetch.spool.body())
-            self.heap.stored()
         if primary is not None:
             env.memory.put(primary, self._marker(primary, meta), b"")
             self.variants.setdefault(primary, set()).add(meta.key)

@@ -1,4 +1,4 @@
-"""The edge's memos keep only what repeats: the doorkeeper, the cache-key memo, heap trimming."""
+"""The edge's memos keep only what repeats: the doorkeeper and the cache-key memo."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import pytest
 from openfront.cache.key import cache_key
 from openfront.cache.policy import Behavior, KeyPolicy
 from openfront.edge.doorkeeper import Doorkeeper
-from openfront.edge.heap import HeapTrimmer, _malloc_trim
 from openfront.edge.keymemo import KeyMemo
 from openfront.edge.request import Request
 
@@ -89,27 +88,3 @@ def test_key_memo_is_cleared_at_its_limit() -> None:
     kept = memo.get(_request("/c"), "h", beh, b"p")
     assert memo.get(_request("/c"), "h", beh, b"p") is kept
     assert len(memo._memo) == 1  # cleared when /c came in at the limit
-
-
-def test_heap_trimmer_trims_after_every_n_stored_objects() -> None:
-    calls: list[int] = []
-    trimmer = HeapTrimmer(every=3, trim=lambda: calls.append(1))
-    for _ in range(8):
-        trimmer.stored()
-    assert len(calls) == 2
-    assert trimmer.trims == 2
-
-
-def test_heap_trimmer_refuses_a_period_below_one() -> None:
-    with pytest.raises(ValueError, match="positive"):
-        HeapTrimmer(every=0)
-
-
-def test_malloc_trim_is_found_on_glibc() -> None:
-    import platform
-
-    if platform.libc_ver()[0] != "glibc":
-        pytest.skip("malloc_trim is a glibc function; this C library has none")
-    trim = _malloc_trim()
-    assert trim is not None
-    trim()  # returns the free pages; must not raise
