@@ -27,11 +27,6 @@ class Authority:
     key: ec.EllipticCurvePrivateKey
 
 
-def _write(path: Path, data: bytes, mode: int) -> None:
-    # Write then rename: a running edge reloading the file never reads half of it.
-    write_atomic(path, data, mode)
-
-
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM,
@@ -87,8 +82,8 @@ def load_or_create_ca(directory: Path) -> tuple[Authority, bool]:
         return Authority(cert, key), False
     directory.mkdir(parents=True, exist_ok=True)
     ca = _new_ca()
-    _write(key_path, _key_pem(ca.key), 0o600)
-    _write(cert_path, ca.cert.public_bytes(serialization.Encoding.PEM), 0o644)
+    write_atomic(key_path, _key_pem(ca.key), 0o600)
+    write_atomic(cert_path, ca.cert.public_bytes(serialization.Encoding.PEM), 0o644)
     return ca, True
 
 
@@ -144,6 +139,7 @@ def issue_certificate(directory: Path, names: list[str], ca: Authority) -> tuple
     cert_path, key_path = directory / f"{stem}.pem", directory / f"{stem}-key.pem"
     chain = cert.public_bytes(serialization.Encoding.PEM)
     chain += ca.cert.public_bytes(serialization.Encoding.PEM)
-    _write(key_path, _key_pem(key), 0o600)
-    _write(cert_path, chain, 0o644)
+    # Written then renamed: a running edge reloading the files never reads half of one.
+    write_atomic(key_path, _key_pem(key), 0o600)
+    write_atomic(cert_path, chain, 0o644)
     return cert_path, key_path

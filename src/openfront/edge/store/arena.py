@@ -808,10 +808,12 @@ class ArenaStore:
         sid, block, dates = self._layout(meta, len(body))
         url = b"" if url_in_key(key) == meta.url else meta.url.encode("utf-8", "surrogatepass")
         need = _align(HEADER_BYTES + len(key) + len(block) + len(body) + len(url))
-        if need > rsize or len(url) > _MAX_LEN:
-            self._store(ring, key, h, meta, body, freq)
-            return
         born = meta.response_time - meta.initial_age
+        if need > rsize or len(url) > _MAX_LEN:
+            # Moved to its ring's tail with its hits; the layout above is the one it gets.
+            parts = (block, body)
+            self._insert(ring, key, h, born, meta.ttl, sid, parts, len(body), url, freq, dates)
+            return
         _HEAD.pack_into(
             arena,
             loc,
